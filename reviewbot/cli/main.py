@@ -1,0 +1,66 @@
+"""`reviewbot` command: parses arguments, dispatches to one subcommand module, maps errors to exit codes.
+
+Exit codes: 0 = nothing at or above --fail-on, 1 = findings, 2 = reviewbot could not do its job
+(one-line reason on stderr), 130 = interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from reviewbot import __version__
+from reviewbot.errors import ReviewbotError
+
+#: subcommand name -> module implementing `register(subparsers)` and `run(args) -> int`
+SUBCOMMANDS = {
+    "local": "reviewbot.cli.local",
+    "sandbox": "reviewbot.cli.sandbox_cmd",
+    "action": "reviewbot.cli.action",
+    "serve": "reviewbot.cli.serve",
+    "worker": "reviewbot.cli.worker",
+}
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _modules() -> dict[str, ModuleType]:
+    out: dict[str, ModuleType] = {}
+    for name, module in SUBCOMMANDS.items():
+        try:
+            out[name] = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a real missing dependency inside the module: surface it
+                raise
+    return out
+
+
+def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reviewbot", description="Sandboxed code review for pull requests.")
+    parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in modules.values():
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    modules = _modules()
+    parser = build_parser(modules)
+    args = parser.parse_args(argv)
+    try:
+        code: int = modules[args.command].run(args)
+        return code
+    except ReviewbotError as exc:
+        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reviewbot: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Run commands on untrusted files, with limits. Knows nothing of reviews.
+
+    from sandbox import SandboxSpec, open_backend
+    backend = open_backend("auto")
+    with backend.session(spec) as s:
+        s.upload("repo", tar_bytes)
+        result = s.run(["ruff", "check", "."], cwd="repo")
+
+Backends: `docker` (hardened throwaway container, the default) and `process` (subprocess with
+rlimits, a scrubbed environment and a timeout; only for code you trust).
+"""
+
+from sandbox.spec import CommandResult, Outcome, SandboxSpec
+from sandbox.errors import SandboxError, SandboxStartError
+from sandbox.backend import Backend, Session
+
+__all__ = [
+    "Backend",
+    "CommandResult",
+    "Outcome",
+    "SandboxError",
+    "SandboxSpec",
+    "SandboxStartError",
+    "Session",
+]
