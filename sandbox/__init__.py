@@ -13,6 +13,7 @@ rlimits, a scrubbed environment and a timeout; only for code you trust).
 from sandbox.spec import CommandResult, Outcome, SandboxSpec
 from sandbox.errors import SandboxError, SandboxStartError
 from sandbox.backend import Backend, Session
+from sandbox.factory import open_backend
 
 __all__ = [
     "Backend",
@@ -22,4 +23,5 @@ __all__ = [
     "SandboxSpec",
     "SandboxStartError",
     "Session",
+    "open_backend",
 ]

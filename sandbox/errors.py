@@ -17,3 +17,7 @@ class SandboxStartError(SandboxError):
 
 class SandboxDead(SandboxError):
     """The session's container was discarded after a timeout, OOM or output cap breach."""
+
+
+class ArchiveError(SandboxError, ValueError):
+    """Files could not be packed safely: a path escapes the tree, or the tree is too big to upload."""

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 #: Environment variables a sandboxed command may see. Nothing else from the host is forwarded.
-ENV_ALLOWLIST = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "TZ")
+ENV_ALLOWLIST = (
+    "PATH", "HOME", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "TZ",
+    # Added for analyzers and test runners; none of these can carry a credential by design.
+    "PYTHONPATH", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "NO_COLOR", "COLUMNS", "TERM", "TMPDIR",
+)
 
 
 @dataclass(frozen=True)
