@@ -83,6 +83,26 @@ class LLMSettings(_Section):
     timeout_s: float = Field(default=120.0, gt=0)
     max_tokens: int = Field(default=4096, ge=1)
     token_budget: int = Field(default=200_000, ge=1000)
+    # Added for issue 6 (reviewbot/llm): prompt size, retries, prices, Azure, multi-agent.
+    context_tokens: int = Field(
+        default=32_000, ge=2000, description="Prompt size limit per model call (approximate tokens)"
+    )
+    max_retries: int = Field(default=4, ge=0, description="Retries on 429/5xx/connection errors")
+    max_retry_wait_s: float = Field(default=60.0, ge=0, description="Longest Retry-After honoured")
+    api_version: str | None = Field(
+        default=None, description="Azure OpenAI api-version; when set, the key goes in an api-key header"
+    )
+    price_input_per_mtok: float | None = Field(default=None, ge=0, description="USD per million input tokens")
+    price_output_per_mtok: float | None = Field(default=None, ge=0, description="USD per million output tokens")
+    max_comments: int = Field(default=20, ge=0, description="Most LLM findings posted per review")
+    max_comment_chars: int = Field(default=3000, ge=200)
+    link_allowlist: list[str] = Field(
+        default_factory=lambda: ["docs.python.org"], description="Hosts whose links survive the output filter"
+    )
+    multi_agent: bool = False
+    specialists: list[Literal["correctness", "security", "tests"]] = Field(
+        default_factory=lambda: ["correctness", "security", "tests"]
+    )
 
 
 class Settings(BaseSettings):
