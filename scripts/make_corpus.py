@@ -58,9 +58,7 @@ SLICES: dict[str, Slice] = {
 
 
 def _git(gitdir: Path, *args: str) -> bytes:
-    return subprocess.run(
-        ["git", f"--git-dir={gitdir}", *args], check=True, capture_output=True
-    ).stdout
+    return subprocess.run(["git", f"--git-dir={gitdir}", *args], check=True, capture_output=True).stdout
 
 
 def cut(name: str, gitdir: Path) -> Path:
