@@ -1,0 +1,186 @@
+"""Turn `ruff check --output-format json` and `ruff format --diff` output into Findings. Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from unidiff import PatchSet
+
+from reviewbot.core.finding import Finding, Severity, Suggestion
+from reviewbot.errors import AnalyzerError
+
+#: Rules whose findings are likely bugs or dangerous: reported as errors.
+ERROR_PREFIXES = ("E9", "F63", "F7", "F82", "PLE", "S102", "S307", "S602", "S604", "S605", "S608")
+#: Rules worth a reviewer's attention but not blocking by default.
+WARNING_PREFIXES = ("F", "B", "S")
+
+
+def severity_for(code: str) -> Severity:
+    if code.startswith(ERROR_PREFIXES):
+        return Severity.ERROR
+    if code.startswith(WARNING_PREFIXES):
+        return Severity.WARNING
+    return Severity.NOTE
+
+
+def _relative(filename: str, paths: Sequence[str]) -> str:
+    """Map ruff's (absolute, sandbox-side) filename back to the repository path we asked about."""
+    best = ""
+    for path in paths:
+        if (filename == path or filename.endswith("/" + path)) and len(path) > len(best):
+            best = path
+    return best or filename.removeprefix("./")
+
+
+def _lines_of(text: str, start: int, end: int) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[start - 1 : end])
+
+
+def _offset(lines: Sequence[str], row: int, column: int) -> int:
+    """Character offset of a 1-based (row, column) in the joined text of `lines`."""
+    return sum(len(line) for line in lines[: row - 1]) + column - 1
+
+
+def fix_to_suggestion(text: str, edits: Sequence[Mapping[str, Any]], message: str) -> Suggestion | None:
+    """Apply ruff's edits to the affected whole lines and return them as a line-range replacement."""
+    if not edits:
+        return None
+    lines = text.splitlines(keepends=True)
+    first = min(e["location"]["row"] for e in edits)
+    last = 0
+    for e in edits:
+        end = e["end_location"]
+        # An edit that ends at column 1 of a row stops before that row.
+        last = max(last, end["row"] - 1 if end["column"] == 1 and end["row"] > e["location"]["row"] else end["row"])
+    last = max(min(last, len(lines)), first)
+    if first > len(lines):
+        return None
+    region_start = _offset(lines, first, 1)
+    region = "".join(lines[first - 1 : last])
+    new = region
+    for e in sorted(edits, key=lambda e: (e["location"]["row"], e["location"]["column"]), reverse=True):
+        start = _offset(lines, e["location"]["row"], e["location"]["column"]) - region_start
+        stop = _offset(lines, e["end_location"]["row"], e["end_location"]["column"]) - region_start
+        if start < 0 or stop > len(region) or stop < start:
+            return None
+        new = new[:start] + e["content"] + new[stop:]
+    if new == region:
+        return None
+    return Suggestion(start_line=first, end_line=last, replacement=new, description=message)
+
+
+def parse_check(stdout: str, *, paths: Sequence[str], file_texts: Mapping[str, str]) -> list[Finding]:
+    """Parse ruff's JSON; `paths` are the repository-relative paths ruff was asked to check."""
+    try:
+        items = json.loads(stdout or "[]")
+    except json.JSONDecodeError as exc:
+        raise AnalyzerError(f"ruff printed output that is not JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise AnalyzerError("ruff's JSON output is not a list of diagnostics")
+    findings: list[Finding] = []
+    for item in items:
+        code = item.get("code") or "syntax-error"
+        path = _relative(str(item.get("filename", "")), paths)
+        start, end = item["location"], item["end_location"]
+        text = file_texts.get(path, "")
+        start_line, end_line = max(1, start["row"]), max(1, end["row"], start["row"])
+        message = str(item.get("message", code))
+        suggestion = None
+        fix = item.get("fix")
+        if fix and fix.get("applicability") == "safe" and text:
+            suggestion = fix_to_suggestion(text, fix.get("edits") or [], str(fix.get("message") or ""))
+        elif fix and fix.get("message"):
+            message += f" (ruff has an unsafe fix, not suggested: {fix['message']})"
+        if suggestion is not None:
+            start_line = min(start_line, suggestion.start_line)
+            end_line = max(end_line, suggestion.end_line)
+        same_line = start_line == end_line
+        findings.append(
+            Finding(
+                tool="ruff",
+                rule_id=code,
+                rule_url=item.get("url"),
+                path=path,
+                start_line=start_line,
+                end_line=end_line,
+                start_column=max(1, start["column"]) if same_line else None,
+                end_column=max(1, end["column"]) if same_line and end["row"] == start["row"] else None,
+                severity=severity_for(code),
+                message=message,
+                snippet=_lines_of(text, start["row"], max(end["row"], start["row"])) or message,
+                suggestion=suggestion,
+                evidence=f"ruff check: {code} {item.get('name') or ''}".strip(),
+            )
+        )
+    return findings
+
+
+def _change_groups(lines: list[Any]) -> list[list[Any]]:
+    """Split a hunk into runs of changed lines, each with at least one base-side line to anchor on
+    (a pure insertion borrows the context line before it, or after it at the top of a file)."""
+    groups: list[list[Any]] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].is_context:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and not lines[j].is_context:
+            j += 1
+        group = lines[i:j]
+        if not any(ln.is_removed for ln in group):
+            if i > 0:
+                group = [lines[i - 1], *group]
+            elif j < len(lines):
+                group = [*group, lines[j]]
+        groups.append(group)
+        i = j
+    return groups
+
+
+def parse_format_diff(stdout: str) -> list[Finding]:
+    """Each change of `ruff format --diff` becomes a note whose suggestion is the formatted text.
+
+    Context lines are not part of a suggestion, so it replaces only what the formatter touches.
+    """
+    findings: list[Finding] = []
+    if not stdout.strip():
+        return findings
+    try:
+        patch = PatchSet(stdout)
+    except Exception as exc:  # unidiff raises UnidiffParseError (a ValueError subclass) and others
+        raise AnalyzerError(f"could not parse `ruff format --diff` output: {exc}") from exc
+    for patched in patch:
+        path = patched.source_file.removeprefix("a/").removeprefix("./")
+        for hunk in patched:
+            lines = [ln for ln in hunk if ln.line_type in ("+", "-", " ")]
+            for group in _change_groups(lines):
+                olds = [ln for ln in group if not ln.is_added]
+                if not olds:
+                    continue
+                first, last = olds[0].source_line_no, olds[-1].source_line_no
+                original = "".join(ln.value for ln in olds)
+                findings.append(
+                    Finding(
+                        tool="ruff-format",
+                        rule_id="format",
+                        rule_url="https://docs.astral.sh/ruff/formatter/",
+                        path=path,
+                        start_line=first,
+                        end_line=last,
+                        severity=Severity.NOTE,
+                        message="`ruff format` would reformat this.",
+                        snippet=original,
+                        suggestion=Suggestion(
+                            start_line=first,
+                            end_line=last,
+                            replacement="".join(ln.value for ln in group if not ln.is_removed),
+                            description="ruff format",
+                        ),
+                        evidence="ruff format --check --diff",
+                    )
+                )
+    return findings

@@ -1,0 +1,91 @@
+"""`reviewbot local [REPO]`: review the current branch (or any revisions) of a local repository."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from reviewbot.agent.events import JsonLinesSink
+from reviewbot.cli import output
+from reviewbot.errors import ConfigError, WorkspaceError
+from reviewbot.review import ReviewRequest, run_review
+from reviewbot.settings import Settings, load_settings
+
+FORMATS = ("text", "markdown", "json", "sarif")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("local", help="review a local git repository's change",
+                       description="Review the change of a local repository: by default the working tree "
+                                   "(committed, uncommitted and untracked files) against the merge-base with "
+                                   "the default branch.")
+    p.add_argument("repo", nargs="?", default=".", help="path to the repository (default: .)")
+    p.add_argument("--base", help="base revision (default: merge-base with origin/HEAD, main or master)")
+    p.add_argument("--head", help="head revision (default: the working tree)")
+    p.add_argument("--all", dest="all_files", action="store_true", help="review every file, not only the change")
+    p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    p.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
+    p.add_argument("--fail-on", choices=("error", "warning", "note", "never"),
+                   help="exit 1 when a finding is at or above this severity (default: error)")
+    p.add_argument("--trace", type=Path, help="write the agent's decisions as JSON lines to FILE")
+    p.add_argument("--sandbox", choices=("auto", "docker", "process"), help="sandbox backend (default: auto)")
+    p.add_argument("--no-tests", action="store_true", help="do not run the test suite")
+    p.add_argument("--llm", choices=("none", "openai", "anthropic"), help="LLM provider (default: none)")
+    p.add_argument("--llm-base-url", help="LLM endpoint base URL")
+    p.add_argument("--llm-model", help="LLM model name")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if args.fail_on:
+        out["fail_on"] = args.fail_on
+    if args.sandbox:
+        out["sandbox"] = {"backend": args.sandbox}
+    if args.no_tests:
+        out["analyzers"] = {"tests": False}
+    llm = {k: v for k, v in (("provider", args.llm), ("base_url", args.llm_base_url), ("model", args.llm_model)) if v}
+    if llm:
+        out["llm"] = llm
+    return out
+
+
+def _read_optional(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from exc
+
+
+def load_local_settings(repo: Path, args: argparse.Namespace) -> Settings:
+    """Local mode reviews your own code, so its config comes from the working tree."""
+    return load_settings(
+        pyproject_text=_read_optional(repo / "pyproject.toml"),
+        reviewbot_toml_text=_read_optional(repo / ".reviewbot.toml"),
+        environ=os.environ,
+        overrides=_overrides(args),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = Path(args.repo)
+    if not repo.is_dir():
+        raise WorkspaceError(f"{repo} is not a directory")
+    settings = load_local_settings(repo, args)
+    request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
+    with ExitStack() as stack:
+        trace = stack.enter_context(JsonLinesSink(args.trace)) if args.trace else None
+        outcome = run_review(request, settings, trace=trace, policy_factory=output.policy_factory(settings))
+    for warning in outcome.warnings:
+        print(f"reviewbot: warning: {warning}", file=sys.stderr)
+    if outcome.nothing_to_review:
+        print("reviewbot: nothing to review (no changes against the base)", file=sys.stderr)
+        output.emit(output.render(outcome, args.format), args.output)
+        return 0
+    output.emit(output.render(outcome, args.format), args.output)
+    return output.exit_code(outcome.review, settings)

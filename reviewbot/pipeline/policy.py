@@ -1,0 +1,153 @@
+"""The deterministic review policy (no LLM): analyze the changed files at head and at base, run the
+tests, re-run new failures at the base, report what the change introduced.
+
+Each `decide` first *learns* from the last tool result (stores it under the step that asked for
+it), then *reasons* about the next step of the plan. A step whose preconditions do not hold is
+skipped with its reason written to the ledger (the summary says what did not run and why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reviewbot.agent.loop import Action, AgentState, CallTool, Finish
+from reviewbot.agent.report import REPORT_TOOL
+from reviewbot.agent.tools import ToolOutput
+from reviewbot.core.attribution import (
+    FailedTest,
+    attribute_tests,
+    base_path_of_head,
+    head_path_of_base,
+    select_lint,
+)
+from reviewbot.core.filtering import cap, dedupe
+from reviewbot.core.finding import Finding
+from reviewbot.pipeline.deps import ReviewDeps
+
+Step = Callable[[ReviewDeps], CallTool | None]
+
+
+def _findings(output: ToolOutput | None) -> list[Finding]:
+    if output is None or not isinstance(output.data, dict):
+        return []
+    items = output.data.get("findings") or []
+    return [Finding.model_validate(item) for item in items]  # type: ignore[union-attr]
+
+
+def _failures(output: ToolOutput | None) -> list[FailedTest]:
+    if output is None or not output.ok or not isinstance(output.data, dict):
+        return []
+    out = []
+    for key, collection in (("failures", False), ("collection_errors", True)):
+        for case in output.data.get(key) or []:  # type: ignore[union-attr]
+            assert isinstance(case, dict)
+            out.append(FailedTest(nodeid=str(case["nodeid"]), path=str(case["path"]),
+                                  line=case["line"] if isinstance(case["line"], int) else None,
+                                  message=str(case["message"] or ""), detail=str(case["detail"] or ""),
+                                  collection=collection))
+    return out
+
+
+def _ids(output: ToolOutput | None, key: str) -> set[str] | None:
+    if output is None or not output.ok or not isinstance(output.data, dict):
+        return None
+    ids = {str(c["nodeid"]) for c in output.data.get(key) or []}  # type: ignore[union-attr, index, call-overload]
+    if key == "failures":
+        ids |= {str(c["nodeid"]) for c in output.data.get("collection_errors") or []}  # type: ignore[union-attr, index, call-overload]
+    return ids
+
+
+class DeterministicPolicy:
+    """The default plan. One instance per review (it remembers which steps have answered)."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, ToolOutput | None] = {}
+        self._pending: str | None = None
+
+    # -- the plan -------------------------------------------------------------------------------
+    def _steps(self) -> list[tuple[str, Step]]:
+        return [
+            ("lint_head", self._lint_head),
+            ("lint_base", self._lint_base),
+            ("tests_head", self._tests_head),
+            ("tests_base", self._tests_base),
+            ("report", self._report),
+        ]
+
+    def decide(self, state: AgentState[ReviewDeps]) -> Action:
+        if self._pending is not None and state.last is not None:
+            self._results[self._pending] = state.last.output
+            self._pending = None
+        for key, step in self._steps():
+            if key in self._results:
+                continue
+            action = step(state.deps)
+            if action is None:
+                self._results[key] = None
+                continue
+            self._pending = key
+            return action
+        return Finish(reason="plan complete")
+
+    def _lint_head(self, deps: ReviewDeps) -> CallTool | None:
+        if not (deps.settings.analyzers.ruff or deps.settings.analyzers.ruff_format):
+            deps.ledger.skipped.append("ruff: disabled in the configuration")
+            return None
+        if not deps.python_paths:
+            deps.ledger.skipped.append("ruff: no Python files in the change")
+            return None
+        return CallTool(name="analyze_code", args={"revision": "head"})
+
+    def _lint_base(self, deps: ReviewDeps) -> CallTool | None:
+        head = self._results.get("lint_head")
+        if not (deps.scoped and deps.has_base and head is not None and _findings(head)):
+            return None
+        paths = [p for p in deps.python_paths if p in deps.base_paths]
+        if not paths:
+            return None
+        return CallTool(name="analyze_code", args={"revision": "base", "paths": paths})
+
+    def _tests_head(self, deps: ReviewDeps) -> CallTool | None:
+        if not deps.settings.analyzers.tests:
+            deps.ledger.skipped.append("tests: disabled in the configuration")
+            return None
+        return CallTool(name="run_tests", args={"revision": "head"})
+
+    def _tests_base(self, deps: ReviewDeps) -> CallTool | None:
+        failures = _failures(self._results.get("tests_head"))
+        if not (deps.scoped and deps.has_base and failures):
+            return None
+        ids = sorted({t.nodeid for t in failures if base_path_of_head(deps.diff, t.path) is not None})
+        if not ids:
+            return None
+        return CallTool(name="run_tests", args={"revision": "base", "node_ids": ids})
+
+    # -- reasoning over what the tools returned --------------------------------------------------
+    def _report(self, deps: ReviewDeps) -> CallTool:
+        settings = deps.settings
+        lint = select_lint(
+            _findings(self._results.get("lint_head")),
+            _findings(self._results.get("lint_base")),
+            diff=deps.diff if deps.scoped else None,
+            scope=settings.scope,
+            base_to_head=head_path_of_base(deps.diff),
+            include=settings.include,
+            exclude=settings.exclude,
+        )
+        failures = _failures(self._results.get("tests_head"))
+        head_to_base = {t.path: base_path_of_head(deps.diff, t.path) for t in failures}
+        base_out = self._results.get("tests_base")
+        tests = attribute_tests(
+            failures,
+            base_failed=_ids(base_out, "failures"),
+            base_ran=_ids(base_out, "cases"),
+            head_to_base=head_to_base,
+            compare=deps.scoped and deps.has_base,  # --all: no base to compare with
+        )
+        kept, omitted = cap(dedupe([*tests.new, *lint]), settings.max_findings)
+        deps.ledger.preexisting.extend(tests.preexisting)
+        deps.ledger.omitted += omitted
+        findings: list[dict[str, Any]] = [f.model_dump(mode="json") for f in kept]
+        summary = f"{len(kept)} finding(s) introduced by the change"
+        return CallTool(name=REPORT_TOOL, args={"findings": findings, "summary": summary})

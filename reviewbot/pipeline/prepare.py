@@ -1,0 +1,116 @@
+"""Prepare a review: resolve revisions, compute the diff, choose the files, pack both revisions.
+
+Reads git through `GitWorkspace` (hardened: no hooks, no fsmonitor, no filters) and never runs
+anything the repository controls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.archive import FileEntry
+
+from reviewbot.adapters.git_workspace import GitWorkspace
+from reviewbot.core.attribution import base_path_of_head
+from reviewbot.core.diff import Diff, parse_diff
+from reviewbot.core.filtering import path_selected
+from reviewbot.settings import Settings
+
+#: Files whose presence says the repository formats with ruff (then `ruff format --check` runs).
+_FORMAT_MARKERS = {"pyproject.toml": "[tool.ruff.format]", "ruff.toml": "[format]", ".ruff.toml": "[format]"}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    base: str | None                 # base sha (None with --all and no base)
+    head: str | None                 # head sha, None = the working tree
+    diff_text: str
+    diff: Diff
+    scoped: bool
+    head_files: tuple[FileEntry, ...]
+    base_files: tuple[FileEntry, ...]
+    python_paths: tuple[str, ...]
+    base_paths: Mapping[str, str]
+    head_texts: Mapping[str, str]
+    base_texts: Mapping[str, str]
+    skipped: tuple[str, ...]
+    uses_ruff_format: bool
+
+    @property
+    def nothing_to_review(self) -> bool:
+        return self.scoped and not self.diff.files
+
+
+def _entries(raw: Sequence[object]) -> tuple[FileEntry, ...]:
+    out = []
+    for e in raw:
+        out.append(FileEntry(path=e.path, data=e.data, executable=bool(getattr(e, "executable", False)),  # type: ignore[attr-defined]
+                             symlink_target=getattr(e, "symlink_target", None)))
+    return tuple(out)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def uses_ruff_format(files: Mapping[str, bytes]) -> bool:
+    return any(marker.encode() in files.get(name, b"") for name, marker in _FORMAT_MARKERS.items())
+
+
+def prepare(
+    repo_root: Path, settings: Settings, *, base: str | None, head: str | None, all_files: bool
+) -> Prepared:
+    ws = GitWorkspace(repo_root)
+    head_sha = ws.resolve(head) if head else None
+    base_sha = ws.resolve(base) if base else (None if all_files else ws.default_base())
+    diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
+    diff = parse_diff(diff_text)
+    head_files = _entries(ws.all_files(head_sha))
+    by_path = {e.path: e for e in head_files if e.symlink_target is None}
+    skipped: list[str] = []
+
+    if all_files:
+        candidates = sorted(p for p in by_path if p.endswith(".py"))
+    else:
+        candidates = [fc.path for fc in diff.files if fc.status != "deleted" and not fc.binary and fc.is_python]
+    python_paths: list[str] = []
+    for path in candidates:
+        if not path_selected(path, settings.include, settings.exclude):
+            continue
+        entry = by_path.get(path)
+        if entry is None:
+            skipped.append(f"{path}: not a regular file at head (symlink?)")
+        elif len(entry.data) > settings.max_file_bytes:
+            skipped.append(f"{path}: {len(entry.data)} bytes, above max_file_bytes={settings.max_file_bytes}")
+        else:
+            python_paths.append(path)
+
+    base_files: tuple[FileEntry, ...] = ()
+    base_paths: dict[str, str] = {}
+    base_texts: dict[str, str] = {}
+    if base_sha and not all_files:
+        base_files = _entries(ws.all_files(base_sha))
+        base_by_path = {e.path: e for e in base_files if e.symlink_target is None}
+        for path in python_paths:
+            old = base_path_of_head(diff, path)
+            if old is not None and old in base_by_path:
+                base_paths[path] = old
+                base_texts[old] = _decode(base_by_path[old].data)
+
+    return Prepared(
+        base=base_sha,
+        head=head_sha,
+        diff_text=diff_text,
+        diff=diff,
+        scoped=not all_files,
+        head_files=head_files,
+        base_files=base_files,
+        python_paths=tuple(python_paths),
+        base_paths=base_paths,
+        head_texts={p: _decode(by_path[p].data) for p in python_paths},
+        base_texts=base_texts,
+        skipped=tuple(skipped),
+        uses_ruff_format=uses_ruff_format({k: v.data for k, v in by_path.items() if k in _FORMAT_MARKERS}),
+    )

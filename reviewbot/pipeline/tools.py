@@ -1,0 +1,138 @@
+"""The review tools that execute code: `analyze_code` (ruff) and `run_tests` (pytest).
+
+Both run only inside the sandbox session from `ReviewDeps`; both record what ran in the ledger and
+return structured data (findings, failing tests) for the policy, plus a short text for logs/LLMs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
+from reviewbot.analyzers import runners
+from reviewbot.analyzers.junit import TestCase
+from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
+
+
+class AnalyzeParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    revision: Revision = Field(default="head", description="Analyze the change's head or its base")
+    paths: list[str] | None = Field(
+        default=None, description="Head-side paths to analyze; default: every changed Python file"
+    )
+
+
+class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
+    """Run ruff (lint, with the repository's own configuration plus high-signal rules, and the
+    formatter check where the repository uses ruff format) on Python files, inside the sandbox.
+    Returns findings with rule ids, lines and safe-fix suggestions."""
+
+    name = "analyze_code"
+    Params = AnalyzeParams
+
+    def run(self, params: AnalyzeParams, ctx: ToolContext[ReviewDeps]) -> ToolOutput:
+        deps = ctx.deps
+        wanted = [p for p in (params.paths or deps.python_paths) if p in deps.python_paths]
+        if params.revision == "base":
+            # Base-side names of the files (renames map back); files new in the change have no base.
+            paths = [deps.base_paths[p] for p in wanted if p in deps.base_paths]
+            texts = deps.base_texts
+        else:
+            paths, texts = wanted, deps.head_texts
+        cwd = SANDBOX_DIRS[params.revision]
+        analyzers = deps.settings.analyzers
+        results = []
+        if analyzers.ruff:
+            select = analyzers.curated_select if analyzers.curated_rules else []
+            results.append(runners.ruff_check(session=deps.session, cwd=cwd, paths=paths, file_texts=texts,
+                                              extend_select=select, name=f"ruff check ({params.revision})"))
+        if analyzers.ruff_format and deps.uses_ruff_format:
+            results.append(runners.ruff_format(deps.session, cwd=cwd, paths=paths,
+                                               name=f"ruff format ({params.revision})"))
+        findings: list[dict[str, Any]] = []
+        errors: list[str] = []
+        for result in results:
+            deps.ledger.runs.append(result.run)
+            if result.error:
+                deps.ledger.errors.append(result.error)
+                errors.append(result.error)
+            findings.extend(f.model_dump(mode="json") for f in result.findings)
+        text = f"{len(findings)} finding(s) in {len(paths)} file(s) at {params.revision}"
+        if errors:
+            text += "; analyzer errors: " + " | ".join(errors)
+        data: dict[str, Any] = {"revision": params.revision, "paths": paths, "findings": findings, "errors": errors}
+        return ToolOutput(ok=not errors, text=text, data=data)
+
+
+class RunTestsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    revision: Revision = Field(default="head", description="Run the tests of the change's head or its base")
+    node_ids: list[str] = Field(
+        default_factory=list, description="pytest node ids to run (head-side names); empty = the whole suite"
+    )
+
+
+#: src/ layouts import without an install step; the repository root is on the path as pytest's rootdir.
+_TEST_ENV = {"PYTHONPATH": "src:."}
+
+
+def _case_json(case: TestCase) -> dict[str, Any]:
+    return {"nodeid": case.nodeid, "path": case.path, "line": case.line, "outcome": case.outcome,
+            "message": case.message, "detail": case.detail}
+
+
+def _to_base(node_id: str, base_paths: dict[str, str]) -> str:
+    path, sep, rest = node_id.partition("::")
+    return base_paths.get(path, path) + sep + rest
+
+
+class RunTests(Tool[ReviewDeps, RunTestsParams]):
+    """Run the project's test suite (pytest) inside the sandbox, at head or at base, optionally only
+    some tests. Returns failing tests with their output, parsed from junit XML."""
+
+    name = "run_tests"
+    Params = RunTestsParams
+
+    def run(self, params: RunTestsParams, ctx: ToolContext[ReviewDeps]) -> ToolOutput:
+        deps = ctx.deps
+        settings = deps.settings.analyzers
+        base_map = dict(deps.base_paths)
+        targets = params.node_ids
+        if params.revision == "base":
+            targets = [_to_base(n, base_map) for n in params.node_ids]
+        budget = settings.test_timeout_s
+        left = ctx.time_left()
+        if left is not None:
+            budget = max(1.0, min(budget, left))
+        cwd = SANDBOX_DIRS[params.revision]
+        result = runners.run_pytest(
+            deps.session, cwd=cwd, command=settings.test_command, junit_path=f"junit-{params.revision}.xml",
+            timeout_s=budget, targets=targets, name=f"pytest ({params.revision})",
+            env=_TEST_ENV,
+        )
+        if params.revision == "base" and targets and result.exit_code == runners.PYTEST_USAGE_ERROR:
+            # pytest refuses the whole run when one node id is unknown at base (a test the change added):
+            # fall back to the files that exist, and let absent tests count as new.
+            files = sorted({t.partition("::")[0] for t in targets})
+            result = runners.run_pytest(
+                deps.session, cwd=cwd, command=settings.test_command, junit_path="junit-base-files.xml",
+                timeout_s=budget, targets=files, name="pytest (base, whole files)", env=_TEST_ENV,
+            )
+        deps.ledger.runs.append(result.run)
+        if result.error:
+            deps.ledger.errors.append(result.error)
+            return ToolOutput(ok=False, text=result.error, data={"revision": params.revision, "error": result.error})
+        report = result.report
+        assert report is not None
+        data: dict[str, Any] = {
+            "revision": params.revision,
+            "status": result.run.status.value,
+            "cases": [_case_json(c) for c in report.cases],
+            "failures": [_case_json(c) for c in report.failures],
+            "collection_errors": [_case_json(c) for c in report.collection_errors],
+        }
+        return ToolOutput(ok=True, text=result.run.detail, data=data)

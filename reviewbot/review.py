@@ -1,0 +1,161 @@
+"""Run one review: prepare the change, open a sandbox session, let the agent work, build the Review.
+
+    outcome = run_review(ReviewRequest(repo_root=Path(".")), settings)
+    outcome.review   # the frozen Review every renderer and code host consumes
+
+The policy is the deterministic plan unless an LLM is configured (`settings.llm.provider`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox import SandboxSpec
+from sandbox.archive import build_tar, extract_tar
+from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
+from sandbox.factory import open_backend
+
+from reviewbot.agent.events import EventSink
+from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
+from reviewbot.agent.read_file import ReadFile
+from reviewbot.agent.report import ReportTool
+from reviewbot.agent.tools import Tool, ToolRegistry
+from reviewbot.core.diff import Diff
+from reviewbot.core.review import Review
+from reviewbot.errors import AnalyzerError, SandboxUnavailable, WorkspaceError
+from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.policy import DeterministicPolicy
+from reviewbot.pipeline.prepare import Prepared, prepare
+from reviewbot.pipeline.tools import AnalyzeCode, RunTests
+from reviewbot.settings import Settings
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    repo_root: Path
+    base: str | None = None          # any git revision; default: merge-base with the default branch
+    head: str | None = None          # any git revision; default: the working tree
+    all_files: bool = False          # review every file, not only the change
+    untrusted: bool = False          # strangers' code: the process backend is refused unless allowed
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    review: Review
+    diff: Diff
+    head_texts: dict[str, str]
+    warnings: tuple[str, ...] = ()
+    nothing_to_review: bool = False
+    agent: AgentRun | None = field(default=None, repr=False)
+
+
+PolicyFactory = Callable[[ReviewDeps, Settings], Policy[ReviewDeps]]
+
+
+def sandbox_spec(settings: Settings) -> SandboxSpec:
+    s = settings.sandbox
+    ca = None
+    if s.ca_bundle is not None:
+        try:
+            ca = s.ca_bundle.read_bytes()
+        except OSError as exc:
+            raise WorkspaceError(f"sandbox.ca_bundle {s.ca_bundle} cannot be read: {exc}") from exc
+    return SandboxSpec(image=s.image, cpus=s.cpus, memory_mb=s.memory_mb, pids=s.pids, timeout_s=s.timeout_s,
+                       runtime=s.runtime, ca_bundle=ca)
+
+
+def default_tools() -> list[Tool[ReviewDeps, Any]]:
+    return [ReadFile(), AnalyzeCode(), RunTests(), ReportTool()]
+
+
+@contextmanager
+def _head_snapshot(request: ReviewRequest, prepared: Prepared, head_tar: bytes) -> Iterator[Path]:
+    """The bot-side copy read_file reads: the working tree itself, or the head revision unpacked."""
+    if prepared.head is None:
+        yield request.repo_root.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="reviewbot-head-") as tmp:
+        extract_tar(head_tar, Path(tmp))
+        yield Path(tmp)
+
+
+def _pack(prepared: Prepared) -> tuple[bytes, bytes | None, list[str]]:
+    try:
+        head_tar, head_skipped = build_tar(prepared.head_files)
+        base_tar, base_skipped = build_tar(prepared.base_files) if prepared.base_files else (None, [])
+    except ArchiveError as exc:
+        raise WorkspaceError(f"the repository cannot be copied into the sandbox: {exc}") from exc
+    notes = [f"{path}: not copied into the sandbox ({why})" for path, why in head_skipped + base_skipped]
+    return head_tar, base_tar, notes
+
+
+def run_review(
+    request: ReviewRequest,
+    settings: Settings,
+    *,
+    trace: EventSink | None = None,
+    policy_factory: PolicyFactory | None = None,
+) -> ReviewOutcome:
+    """Review the change. Raises WorkspaceError / SandboxUnavailable when it cannot start; analyzer
+    failures during the review are recorded in `Review.errors` (the review is then incomplete)."""
+    prepared = prepare(request.repo_root, settings, base=request.base, head=request.head,
+                       all_files=request.all_files)
+    base_name = prepared.base or "(none)"
+    head_name = prepared.head or "WORKTREE"
+    if prepared.nothing_to_review:
+        review = Review(base=base_name, head=head_name)
+        return ReviewOutcome(review, prepared.diff, {}, nothing_to_review=True)
+    head_tar, base_tar, copy_notes = _pack(prepared)
+    try:
+        backend, warning = open_backend(
+            settings.sandbox.backend, untrusted=request.untrusted,
+            allow_process_for_untrusted=settings.sandbox.allow_process_backend_for_untrusted,
+            image=settings.sandbox.image,
+        )
+    except SandboxStartError as exc:
+        raise SandboxUnavailable(str(exc)) from exc
+    try:
+        with backend.session(sandbox_spec(settings)) as session, \
+                _head_snapshot(request, prepared, head_tar) as root:
+            session.upload("head", head_tar)
+            if base_tar is not None:
+                session.upload("base", base_tar)
+            deps = ReviewDeps(
+                root=root, session=session, settings=settings, diff=prepared.diff, diff_text=prepared.diff_text,
+                scoped=prepared.scoped, python_paths=prepared.python_paths, base_paths=prepared.base_paths,
+                head_texts=prepared.head_texts, base_texts=prepared.base_texts,
+                has_base=base_tar is not None, uses_ruff_format=prepared.uses_ruff_format,
+            )
+            deps.ledger.skipped.extend([*prepared.skipped, *copy_notes])
+            registry: ToolRegistry[ReviewDeps] = ToolRegistry(
+                default_tools(), default_timeout_s=settings.agent.tool_timeout_s)
+            loop = AgentLoop(registry, Limits.from_settings(settings.agent), sink=trace)
+            policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
+            run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
+    except SandboxStartError as exc:
+        raise SandboxUnavailable(f"the sandbox could not start: {exc}") from exc
+    except SandboxError as exc:
+        raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
+    ledger = deps.ledger
+    errors = list(ledger.errors)
+    if not run.complete:
+        errors.append(f"the review stopped early ({run.stop_reason.value}): {run.message}")
+    review = Review(
+        base=base_name,
+        head=head_name,
+        findings=tuple(run.report.findings) if run.report else (),
+        preexisting=tuple(ledger.preexisting),
+        runs=tuple(ledger.runs),
+        errors=tuple(dict.fromkeys(errors)),
+        skipped=tuple(ledger.skipped),
+        omitted=ledger.omitted,
+        files_reviewed=len(prepared.python_paths),
+        partial=not run.complete,
+    )
+    return ReviewOutcome(review, prepared.diff, dict(prepared.head_texts),
+                         warnings=tuple(w for w in (warning,) if w), agent=run)
