@@ -75,6 +75,10 @@ class GitHubSettings(_Section):
     private_key_path: Path | None = None
 
 
+Specialist = Literal["correctness", "security", "tests"]
+_SPECIALISTS: tuple[Specialist, ...] = ("correctness", "security", "tests")
+
+
 class LLMSettings(_Section):
     provider: Literal["none", "openai", "anthropic"] = "none"
     base_url: str | None = None
@@ -100,9 +104,7 @@ class LLMSettings(_Section):
         default_factory=lambda: ["docs.python.org"], description="Hosts whose links survive the output filter"
     )
     multi_agent: bool = False
-    specialists: list[Literal["correctness", "security", "tests"]] = Field(
-        default_factory=lambda: ["correctness", "security", "tests"]
-    )
+    specialists: list[Specialist] = Field(default_factory=lambda: list(_SPECIALISTS))
 
 
 class Settings(BaseSettings):
