@@ -1,0 +1,1 @@
+"""GitHub adapter: the CodeHost port, its PyGithub implementation, publishing, the Action."""
