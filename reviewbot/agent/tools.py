@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -123,7 +124,7 @@ class Tool(ABC, Generic[DepsT_contra, ParamsT]):
     timeout_s: float | None = None  # None = the registry's default
 
     def describe(self) -> str:
-        return self.description or inspect.getdoc(type(self)) or self.name
+        return _unwrap(self.description or inspect.getdoc(type(self)) or self.name)
 
     @abstractmethod
     def run(self, params: ParamsT, ctx: ToolContext[DepsT_contra]) -> ToolOutput: ...
@@ -150,6 +151,11 @@ class FunctionTool(Tool[DepsT_contra, ParamsT]):
 
     def run(self, params: ParamsT, ctx: ToolContext[DepsT_contra]) -> ToolOutput:
         return self._fn(params, ctx)
+
+
+def _unwrap(doc: str) -> str:
+    # Docstrings are wrapped for the source file; a prompt wants paragraphs, not line breaks.
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", doc.strip())
 
 
 class ToolSchema(TypedDict):
