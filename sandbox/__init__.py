@@ -10,10 +10,10 @@ Backends: `docker` (hardened throwaway container, the default) and `process` (su
 rlimits, a scrubbed environment and a timeout; only for code you trust).
 """
 
-from sandbox.spec import CommandResult, Outcome, SandboxSpec
-from sandbox.errors import SandboxError, SandboxStartError
 from sandbox.backend import Backend, Session
+from sandbox.errors import SandboxError, SandboxStartError
 from sandbox.factory import open_backend
+from sandbox.spec import CommandResult, Outcome, SandboxSpec
 
 __all__ = [
     "Backend",

@@ -191,3 +191,41 @@ def read_single_file(data: bytes, max_bytes: int) -> bytes | None:
             return fh.read(max_bytes + 1)[:max_bytes] if fh is not None else None
     except tarfile.TarError:
         return None
+
+
+def sanitize_tar(data: bytes, *, prefix: str = "", strip: str = "") -> tuple[bytes, Skipped]:
+    """Re-pack any tar through `build_tar`'s rules, optionally moving it under `prefix` and removing
+    a leading `strip` directory (as `get_archive("/work")` adds "work/"). Devices, FIFOs and hard
+    links are dropped and reported; modes, owners and mtimes are reset."""
+    base = "" if prefix in ("", ".") else check_relative_path(prefix)
+    entries: list[FileEntry] = []
+    skipped: Skipped = []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            for member in tar:
+                name = member.name
+                if strip:
+                    if name == strip or name == strip + "/":
+                        continue
+                    if name.startswith(strip + "/"):
+                        name = name[len(strip) + 1 :]
+                try:
+                    rel = check_relative_path(name)
+                except ArchiveError as exc:
+                    skipped.append((name, str(exc)))
+                    continue
+                path = f"{base}/{rel}" if base else rel
+                if member.isdir():
+                    continue  # parents are recreated with the sandbox owner by build_tar
+                if member.issym():
+                    entries.append(FileEntry(path, b"", symlink_target=member.linkname))
+                elif member.isreg():
+                    fh = tar.extractfile(member)
+                    content = fh.read() if fh is not None else b""
+                    entries.append(FileEntry(path, content, bool(member.mode & 0o100)))
+                else:
+                    skipped.append((path, "not a regular file, directory or symlink"))
+    except tarfile.TarError as exc:
+        raise ArchiveError(f"broken archive: {exc}") from exc
+    out, more = build_tar(entries)
+    return out, skipped + more
