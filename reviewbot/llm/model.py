@@ -1,0 +1,145 @@
+"""The `Model` port: one method, `request`, that every LLM provider implements.
+
+A conversation is provider-neutral here (`UserMessage`, `AssistantMessage` with tool calls,
+`ToolResultMessage`); each adapter (`openai.py`, `anthropic.py`) maps it to its wire format and
+translates its errors into `ModelError` at that edge, like pydantic-ai's `Model.request`.
+
+Token usage and cost are accounted per review by a `UsageMeter` shared by every call of that
+review (thread-safe: the multi-agent mode runs specialists concurrently).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypedDict
+
+from reviewbot.errors import ModelError
+
+
+class ToolSpec(TypedDict):
+    """A tool as the model sees it; `parameters` is the JSON schema of an object. Structurally
+    the same as `reviewbot.agent.tools.ToolSchema`."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call the model asked for. `arguments` is the decoded JSON object, or the raw
+    string when the model sent something that is not a JSON object (the registry then answers
+    with a validation error the model can correct)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | str
+
+
+@dataclass(frozen=True)
+class UserMessage:
+    text: str
+    role: Literal["user"] = "user"
+
+
+@dataclass(frozen=True)
+class AssistantMessage:
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    role: Literal["assistant"] = "assistant"
+
+
+@dataclass(frozen=True)
+class ToolResultMessage:
+    call_id: str
+    name: str
+    text: str
+    is_error: bool = False
+    role: Literal["tool"] = "tool"
+
+
+Message = UserMessage | AssistantMessage | ToolResultMessage
+
+StopKind = Literal["end", "tool_calls", "max_tokens", "refusal", "other"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class ModelResponse:
+    text: str
+    tool_calls: tuple[ToolCall, ...]
+    usage: Usage
+    stop: StopKind
+    model: str = ""
+
+
+class Model(Protocol):
+    """An LLM endpoint. `request` sends the whole conversation and returns one assistant turn."""
+
+    name: str  # "provider:model", for summaries and traces
+
+    def request(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+    ) -> ModelResponse: ...
+
+
+class ContextLengthError(ModelError):
+    """The prompt did not fit the model's context window. The policy may retry with less."""
+
+
+class TokenBudgetExhausted(ModelError):
+    """The review's token budget is used up; the review is partial."""
+
+
+@dataclass
+class UsageMeter:
+    """Tokens, calls and cost of one review. Prices are USD per million tokens (None = unpriced)."""
+
+    price_input_per_mtok: float | None = None
+    price_output_per_mtok: float | None = None
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, usage: Usage) -> None:
+        with self._lock:
+            self.calls += 1
+            self.input_tokens += usage.input_tokens
+            self.output_tokens += usage.output_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def cost_usd(self) -> float | None:
+        if self.price_input_per_mtok is None and self.price_output_per_mtok is None:
+            return None
+        return (
+            self.input_tokens * (self.price_input_per_mtok or 0.0)
+            + self.output_tokens * (self.price_output_per_mtok or 0.0)
+        ) / 1_000_000
+
+    def summary(self) -> str:
+        """One line for the review summary: 'LLM: 7 calls, 41,230 tokens in / 2,110 out, $0.1234'."""
+        plural = "s" if self.calls != 1 else ""
+        line = f"LLM: {self.calls} call{plural}, {self.input_tokens:,} tokens in / {self.output_tokens:,} out"
+        cost = self.cost_usd
+        return line + (f", ${cost:.4f}" if cost is not None else "")
