@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reviewbot.settings import Settings, load_settings
+from webhooks.signature import sign
+
+SHARED = Path("/work/shared/github/webhooks")
+EXAMPLES = SHARED / "payload-examples" / "api.github.com"
+SECRET = "It's a Secret to Everybody"
+
+
+def example(rel: str) -> dict[str, Any]:
+    path = SHARED / "derived" / rel if rel.endswith("DERIVED.json") else EXAMPLES / rel
+    return json.loads(path.read_text())
+
+
+def pr_payload(
+    *,
+    action: str = "opened",
+    repo: str = "octo/hello",
+    number: int = 7,
+    head: str = "a" * 40,
+    base: str = "b" * 40,
+    clone_url: str = "https://github.com/octo/hello.git",
+    installation: int | None = 1,
+    draft: bool = False,
+) -> dict[str, Any]:
+    """GitHub's real `pull_request.opened` example, pointed at our repo and shas."""
+    p = copy.deepcopy(example("pull_request/opened.payload.json"))
+    p["action"] = action
+    p["number"] = number
+    pr = p["pull_request"]
+    pr.update(number=number, draft=draft)
+    pr["head"]["sha"], pr["base"]["sha"] = head, base
+    for side in ("head", "base"):
+        pr[side]["repo"].update(full_name=repo, clone_url=clone_url)
+    p["repository"].update(full_name=repo, clone_url=clone_url)
+    if installation is None:
+        p.pop("installation", None)
+    else:
+        p["installation"] = {"id": installation, "node_id": "x"}
+    return p
+
+
+def comment_payload(*, body: str, login: str, repo: str = "octo/hello", number: int = 7) -> dict[str, Any]:
+    p = copy.deepcopy(example("issue_comment/created.on-pull-request.DERIVED.json"))
+    p["comment"]["body"] = body
+    p["comment"]["user"]["login"] = login
+    p["issue"]["number"] = number
+    p["repository"]["full_name"] = repo
+    return p
+
+
+def deliver(
+    client: httpx.Client,
+    url: str,
+    event: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    delivery: str | None = None,
+    secret: str = SECRET,
+    signature: str | None = None,
+) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": signature if signature is not None else sign(secret.encode(), body),
+        "User-Agent": "GitHub-Hookshot/test",
+    }
+    return client.post(f"{url}/webhook", content=body, headers=headers)
+
+
+def settings_for(tmp: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"webhook_secret": SECRET, "data_dir": str(tmp / "data")}
+    base.update(overrides)
+    return load_settings(overrides=base)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+class RedisServer:
+    def __init__(self, port: int, workdir: Path) -> None:
+        self.port = port
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port)
+        wait_until(lambda: _pings(client), timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+def _pings(client: Any) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (scripts/setup-services.sh installs it)")
+    server = RedisServer(free_port(), tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,6 @@
+"""The self-hosted bot: Flask receiver, durable job queues (SQLite embedded, Redis/RQ scale-out),
+GitHub App auth, a safe clone of the PR, and the worker that reviews and posts.
+
+Layering: webhooks -> reviewbot -> sandbox. Nothing here reads os.environ; settings come in from
+`reviewbot.cli.serve` / `reviewbot.cli.worker`.
+"""

@@ -1,0 +1,164 @@
+"""The Flask receiver: verify, parse, enqueue durably, answer 202. No review work in the request.
+
+    POST /webhook   401 bad/missing signature, 413 body over 25 MB, 400 malformed, 202 enqueued,
+                    200 duplicate / ignored / handled, 503 the queue or the GitHub API is down
+    GET  /healthz   200 when the queue and every extra check (Docker) answer, else 503
+    GET  /metrics   Prometheus text format, from this app's own registry
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Flask, Response, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from reviewbot.errors import CodeHostError
+from reviewbot.settings import Settings
+from webhooks.auth import TokenProvider, token_provider
+from webhooks.errors import QueueUnavailable
+from webhooks.events import BadPayload, GithubLookup, RepoLookup, decide
+from webhooks.metrics import Metrics
+from webhooks.payloads import Headers
+from webhooks.queue import Queue
+from webhooks.signature import verify
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub never sends more (RULES.md section 2)
+
+HealthCheck = Callable[[], None]
+"""Raises (anything) when the dependency it checks is unreachable."""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    queue: Queue,
+    github_client_factory: TokenProvider | None = None,
+    lookup: RepoLookup | None = None,
+    health_checks: Mapping[str, HealthCheck] | None = None,
+    review_drafts: bool = False,
+    metrics: Metrics | None = None,
+) -> Flask:
+    """Wire a receiver. `github_client_factory` defaults to the credentials in `settings`."""
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        from reviewbot.errors import ConfigError
+
+        raise ConfigError("webhook_secret is not set (REVIEWBOT_WEBHOOK_SECRET): deliveries cannot be verified")
+    secret = settings.webhook_secret.get_secret_value().encode()
+    tokens = github_client_factory if github_client_factory is not None else token_provider(settings)
+    if lookup is None and tokens is not None:
+        lookup = GithubLookup(tokens)
+    checks = dict(health_checks or {})
+    m = metrics or Metrics(queue.stats)
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["reviewbot.metrics"] = m
+    app.extensions["reviewbot.queue"] = queue
+
+    def answer(event: str, outcome: str, status: int, message: str) -> tuple[Response, int]:
+        m.delivery(event, outcome)
+        return jsonify({"outcome": outcome, "message": message}), status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
+        return answer("unverified", "too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
+
+    @app.post("/webhook")
+    def webhook() -> tuple[Response, int]:
+        body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH, streamed or not
+        if not verify(secret, body, request.headers.get("X-Hub-Signature-256")):
+            return answer("unverified", "bad_signature", 401, "missing or wrong X-Hub-Signature-256")
+        try:
+            headers = Headers(
+                event=request.headers.get("X-GitHub-Event", ""),
+                delivery=request.headers.get("X-GitHub-Delivery", ""),
+            )
+        except ValidationError:
+            return answer("unknown", "bad_request", 400, "X-GitHub-Event and X-GitHub-Delivery are required")
+        event = headers.event
+        try:
+            payload = _parse_body(body, request.mimetype)
+        except ValueError as exc:
+            return answer(event, "bad_request", 400, str(exc))
+        try:
+            decision = decide(
+                event, headers.delivery, payload, review_drafts=review_drafts, lookup=lookup
+            )
+        except BadPayload as exc:
+            return answer(event, "bad_request", 400, str(exc))
+        except CodeHostError as exc:
+            # GitHub does not retry failed deliveries, but they show as failed and can be redelivered.
+            log.warning("delivery %s: GitHub API failed: %s", headers.delivery, exc)
+            return answer(event, "api_unavailable", 503, f"GitHub API failed: {exc}")
+        if decision.forget_installation is not None and tokens is not None:
+            tokens.forget(decision.forget_installation)
+        if decision.kind != "enqueue" or decision.job is None:
+            log.info("delivery %s (%s): %s: %s", headers.delivery, event, decision.kind, decision.reason)
+            prefix = "ignored: " if decision.kind == "ignored" else ""
+            return answer(event, decision.kind, 200, prefix + decision.reason)
+        try:
+            result = queue.enqueue(decision.job)
+        except QueueUnavailable as exc:
+            log.error("delivery %s not enqueued: %s", headers.delivery, exc)
+            return answer(event, "queue_unavailable", 503, f"queue unavailable: {exc}")
+        if result.status == "duplicate":
+            return answer(event, "duplicate", 200, f"duplicate delivery {headers.delivery}: already enqueued")
+        log.info("delivery %s enqueued: %s", headers.delivery, decision.reason)
+        note = f" (superseded {result.superseded} older)" if result.superseded else ""
+        return answer(event, "enqueued", 202, f"enqueued: {decision.reason}{note}")
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        status: dict[str, str] = {}
+        try:
+            queue.ping()
+            status["queue"] = "ok"
+        except QueueUnavailable as exc:
+            status["queue"] = f"unavailable: {exc}"
+        for name, check in checks.items():
+            try:
+                check()
+                status[name] = "ok"
+            except Exception as exc:  # any failure of a probe means "unreachable"
+                status[name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
+        healthy = all(v == "ok" for v in status.values())
+        return jsonify({"healthy": healthy, **status}), 200 if healthy else 503
+
+    @app.get("/metrics")
+    def metrics_view() -> Response:
+        return Response(generate_latest(m.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
+    """JSON, or `payload=<json>` when the hook is configured as form-encoded. Raises ValueError."""
+    if mimetype == "application/x-www-form-urlencoded":
+        try:
+            form = parse_qs(body.decode("utf-8"), strict_parsing=True)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"form body could not be parsed: {exc}") from exc
+        if len(form.get("payload", [])) != 1:
+            raise ValueError("form body needs exactly one payload= field")
+        text = form["payload"][0]
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError("body is not UTF-8") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"body is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(data, dict):
+        raise ValueError("payload must be a JSON object")
+    return data
