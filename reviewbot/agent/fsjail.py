@@ -55,8 +55,11 @@ def check_relative(path: str) -> PurePosixPath:
 def resolve_inside(root: Path, path: str) -> PurePosixPath:
     """The root-relative path `path` resolves to, following symlinks; refuses escapes."""
     rel = check_relative(path)
-    root_real = Path(os.path.realpath(root))
-    target = Path(os.path.realpath(root_real / rel))
+    try:
+        root_real = Path(os.path.realpath(root))
+        target = Path(os.path.realpath(root_real / rel))
+    except OSError as exc:  # a component vanished while being resolved
+        raise ToolError(f"{path!r} cannot be resolved: {exc.strerror}") from None
     if not target.is_relative_to(root_real):
         raise PathRefused(f"{path!r} resolves outside the repository (through a symlink)")
     resolved = PurePosixPath(target.relative_to(root_real).as_posix())
@@ -79,9 +82,11 @@ def open_file_in_root(root: Path, path: str) -> int:
         fd = _open_at(resolved.parts[-1], _FILE_FLAGS, dir_fd, path)
     finally:
         os.close(dir_fd)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
         os.close(fd)
-        raise PathRefused(f"{path!r} is not a regular file")
+        what = "is a directory" if stat.S_ISDIR(mode) else "is not a regular file"
+        raise PathRefused(f"{path!r} {what}")
     return fd
 
 

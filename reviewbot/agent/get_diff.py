@@ -141,18 +141,24 @@ def _from_header(text: str) -> _Section:
         elif line.startswith("+++ ") and new is None:
             new = _name(line[4:], "b/")
     if old is None and new is None:
-        # No ---/+++ (binary, mode-only): "a/X b/X" with both names equal.
-        half = (len(head) - 1) // 2
-        old = new = head[half + 1 :].removeprefix("b/") if len(head) % 2 == 1 else head
+        old = new = _header_name(head)
     path = old if status == "deleted" else (new or old)
     return _Section(
         path=path or "", old_path=None if status == "added" else old, status=status, text=text, hunks=[]
     )
 
 
+def _header_name(head: str) -> str:
+    """The name from `a/X b/X` (no ---/+++ lines: binary or mode-only), where both are equal."""
+    if head.endswith('"') and ' "' in head:
+        return _unquote(head[head.rindex(' "') + 1 :]).removeprefix("b/")
+    half = (len(head) - 1) // 2
+    return head[half + 1 :].removeprefix("b/") if len(head) % 2 == 1 else head
+
+
 def _name(raw: str, prefix: str) -> str | None:
-    if "\t" in raw and not raw.startswith('"'):
-        raw = raw.split("\t", 1)[0]
+    # git appends a tab to names containing spaces (quoted or not); a tab inside a name is quoted.
+    raw = raw.rstrip("\t") if raw.startswith('"') else raw.split("\t", 1)[0]
     name = _unquote(raw)
     return None if name == "/dev/null" else name.removeprefix(prefix)
 

@@ -71,6 +71,10 @@ class ToolOutput(BaseModel):
     ) -> ToolOutput:
         return cls(ok=True, text=text, data=data, facts=dict(facts or {}))
 
+    def fields(self) -> dict[str, Any]:
+        """`data` as a dict (empty when it is not one): the usual shape of a tool's result."""
+        return dict(self.data) if isinstance(self.data, dict) else {}
+
     @classmethod
     def failure(
         cls, text: str, *, kind: ToolErrorKind = ToolErrorKind.FAILED, data: JsonValue = None

@@ -130,7 +130,13 @@ def test_too_many_repeats_stop_the_loop() -> None:
 def test_repeat_detection_survives_memory_pruning() -> None:
     echo = Echo()
     memory = Memory(max_items=1)
-    script = [call("echo", n=1), call("echo", n=2), call("echo", n=3), call("echo", n=1), Finish()]
+    script: list[Action] = [
+        call("echo", n=1),
+        call("echo", n=2),
+        call("echo", n=3),
+        call("echo", n=1),
+        Finish(),
+    ]
     run = make_loop(echo).run(ScriptedPolicy.of(script), None, memory=memory)
     assert [p.n for p in echo.calls] == [1, 2, 3]
     assert len(run.memory.actions) == 1 and run.memory.actions[0].outcome == "repeated"
@@ -260,7 +266,8 @@ def test_events_go_to_the_sink_and_a_json_lines_trace(tmp_path: Path) -> None:
         [call("echo", text="hi", n=2), call("nope"), call("report", findings=[], summary="s")]
     )
     with JsonLinesSink(trace) as sink:
-        loop = AgentLoop(ToolRegistry([Echo(), ReportTool()]), sink=sink, clock=clock, wall_clock=clock)
+        tools: list[Tool[Any, Any]] = [Echo(), ReportTool()]
+        loop: AgentLoop[None] = AgentLoop(ToolRegistry(tools), sink=sink, clock=clock, wall_clock=clock)
         run = loop.run(policy, None)
         loop.sink = listed
         loop.run(ScriptedPolicy.of([Finish()]), None)
@@ -286,7 +293,7 @@ def test_events_go_to_the_sink_and_a_json_lines_trace(tmp_path: Path) -> None:
 
 def test_events_never_carry_secrets_or_unbounded_text(tmp_path: Path) -> None:
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
-    leak = FunctionTool(
+    leak: FunctionTool[Any, EchoParams] = FunctionTool(
         lambda p, c: ToolOutput.success(
             f"found Authorization: Bearer {p.text} " + "x" * 10_000, {"secret": p.text}
         ),

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel, Field
 
@@ -133,7 +133,7 @@ def test_invalid_args_are_an_error_output_and_the_tool_does_not_run(
     assert not out.ok
     assert out.error is ToolErrorKind.INVALID_ARGS
     assert expected in out.text
-    assert isinstance(out.data, dict) and any(expected in e for e in out.data["errors"])  # type: ignore[union-attr]
+    assert any(expected in e for e in out.fields()["errors"])
     assert add.calls == []
 
 
@@ -166,7 +166,11 @@ def test_unexpected_exception_becomes_a_crashed_output() -> None:
 
 
 def test_a_tool_returning_the_wrong_type_is_reported_not_trusted() -> None:
-    tool = FunctionTool(lambda p, c: "done", AddParams, name="sloppy")  # type: ignore[arg-type,return-value]
+    tool: FunctionTool[Any, AddParams] = FunctionTool(
+        lambda p, c: "done",  # type: ignore[arg-type,return-value]
+        AddParams,
+        name="sloppy",
+    )
     out = ToolRegistry([tool]).call("sloppy", {"a": 1}, ctx())
     assert out.error is ToolErrorKind.CRASHED and "str" in out.text
 
