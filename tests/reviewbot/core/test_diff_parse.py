@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from diff_samples import SAMPLES, sample, sample_text
 
 from reviewbot.core.diff import DiffParseError, FileChange, parse_diff, parse_hunks, unquote_path
 from reviewbot.errors import WorkspaceError
+from tests.reviewbot.core.diff_samples import SAMPLES, sample, sample_text
 
 
 @dataclass(frozen=True)
