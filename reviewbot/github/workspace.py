@@ -1,0 +1,77 @@
+"""The Actions checkout as git data: make sure the PR's base and head commits are present (the
+default `actions/checkout` is a depth-1 clone of the merge commit), and read reviewbot's own
+config from the BASE revision, so a PR cannot change how it is reviewed.
+
+Git runs with hooks and fsmonitor disabled: the checkout holds a stranger's files.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reviewbot.errors import WorkspaceError
+
+_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never")
+
+
+def git(
+    workspace: Path, *args: str, check: bool = True, timeout: float = 600.0
+) -> subprocess.CompletedProcess[str]:
+    cmd = ["git", "-c", f"safe.directory={workspace}", *_SAFE, *args]
+    try:
+        result = subprocess.run(
+            cmd, cwd=workspace, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise WorkspaceError(f"git {args[0]} failed in {workspace}: {exc}") from exc
+    if check and result.returncode != 0:
+        raise WorkspaceError(
+            f"git {' '.join(args[:3])} failed in {workspace}: {result.stderr.strip()[-500:]}"
+        )
+    return result
+
+
+def has_commit(workspace: Path, sha: str) -> bool:
+    return git(workspace, "cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
+
+
+def _has_merge_base(workspace: Path, base: str, head: str) -> bool:
+    return git(workspace, "merge-base", base, head, check=False).returncode == 0
+
+
+def ensure_commits(workspace: Path, base_sha: str, head_sha: str, *, remote: str = "origin") -> list[str]:
+    """Fetch what a shallow checkout lacks: the two commits, then history until they meet.
+    Returns what was done (for the log)."""
+    if git(workspace, "rev-parse", "--git-dir", check=False).returncode != 0:
+        raise WorkspaceError(f"{workspace} is not a git checkout; run actions/checkout before reviewbot")
+    done: list[str] = []
+    fetch = ("fetch", "--no-tags", "--no-recurse-submodules", "--quiet", remote)
+    missing = [sha for sha in (base_sha, head_sha) if not has_commit(workspace, sha)]
+    if missing:
+        git(workspace, *fetch, "--depth=50", *missing)
+        done.append(f"fetched {', '.join(s[:12] for s in missing)} (depth 50)")
+    shallow = git(workspace, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+    for deepen in ("--deepen=200", "--unshallow"):
+        if not shallow or _has_merge_base(workspace, base_sha, head_sha):
+            break
+        git(workspace, *fetch, deepen, base_sha, head_sha)
+        done.append(f"fetched more history ({deepen})")
+    for sha in (base_sha, head_sha):
+        if not has_commit(workspace, sha):
+            raise WorkspaceError(
+                f"commit {sha} is not in the checkout and could not be fetched from {remote}"
+            )
+    return done
+
+
+def file_at(workspace: Path, rev: str, path: str) -> str | None:
+    """Text of `path` at `rev`, or None if it does not exist there."""
+    result = git(workspace, "show", f"{rev}:{path}", check=False)
+    if result.returncode != 0:
+        if "does not exist" in result.stderr or "exists on disk, but not in" in result.stderr:
+            return None
+        if not has_commit(workspace, rev):
+            raise WorkspaceError(f"cannot read {path} at {rev}: {result.stderr.strip()}")
+        return None
+    return result.stdout
