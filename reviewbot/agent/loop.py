@@ -50,6 +50,7 @@ class CallTool(BaseModel):
     kind: Literal["call"] = "call"
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = Field(default=None, description="The policy's own id for the call (an LLM tool_call id)")
 
 
 class Finish(BaseModel):
@@ -62,6 +63,11 @@ class Finish(BaseModel):
 
 
 Action = CallTool | Finish
+
+
+class PolicyBudgetExhausted(ReviewbotError):
+    """Raised by a policy whose own budget ran out (e.g. the LLM token budget): the run stops as
+    BUDGET_EXHAUSTED, like the wall clock, so the caller marks the review partial."""
 
 
 class StopReason(StrEnum):
@@ -85,6 +91,7 @@ class LastCall:
     name: str
     args: dict[str, Any]
     output: ToolOutput
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,28 @@ class AgentLoop(Generic[DepsT]):
     clock: Callable[[], float] = time.monotonic  # budgets and tool deadlines
     wall_clock: Callable[[], float] = time.time  # event timestamps
     memory_factory: Callable[[Callable[[], float]], Memory] = field(default=lambda clock: Memory(clock=clock))
+
+    @classmethod
+    def from_settings(
+        cls,
+        registry: ToolRegistry[DepsT],
+        settings: AgentSettings,
+        *,
+        sink: EventSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> AgentLoop[DepsT]:
+        """Budgets, memory bounds and the default tool timeout from `settings.agent`."""
+        if registry.default_timeout_s is None:
+            registry.default_timeout_s = settings.tool_timeout_s
+        return cls(
+            registry,
+            limits=Limits.from_settings(settings),
+            sink=sink,
+            clock=clock,
+            wall_clock=wall_clock,
+            memory_factory=lambda c: Memory.from_settings(settings, clock=c),
+        )
 
     def run(
         self,
@@ -248,6 +277,8 @@ class _Run(Generic[DepsT]):
             )
             try:
                 action = self.policy.decide(state)
+            except PolicyBudgetExhausted as exc:
+                return self.stop(StopReason.BUDGET_EXHAUSTED, done, f"policy budget exhausted: {exc}")
             except ReviewbotError as exc:
                 return self.stop(StopReason.POLICY_ERROR, done, f"policy failed: {exc}")
             done = iteration
@@ -266,11 +297,17 @@ class _Run(Generic[DepsT]):
         previous = self.seen.get(key)
         if previous is not None:
             return self.refuse_repeat(action, iteration, previous)
+        left = self.limits.budget_s - self.elapsed()
+        if left <= 0:  # deciding itself can take long (an LLM round trip)
+            return self.stop(
+                StopReason.BUDGET_EXHAUSTED,
+                iteration,
+                f"wall-clock budget of {self.limits.budget_s:g}s used up",
+            )
 
         started = self.loop.clock()
         ctx = ToolContext(deps=self.deps, iteration=iteration, clock=self.loop.clock)
-        left = self.limits.budget_s - self.elapsed()
-        output = self.loop.registry.call(action.name, action.args, ctx, timeout_s=max(left, 0.0))
+        output = self.loop.registry.call(action.name, action.args, ctx, timeout_s=left)
         duration = self.loop.clock() - started
         self.seen[key] = output
         self.record(action, iteration, output, duration)
@@ -311,7 +348,7 @@ class _Run(Generic[DepsT]):
         self.memory.observe(action.name, output.text, ok=output.ok, iteration=iteration, data=output.data)
         for key, value in output.facts.items():  # learn
             self.memory.learn(key, value)
-        self.last = LastCall(name=action.name, args=action.args, output=output)
+        self.last = LastCall(name=action.name, args=action.args, output=output, id=action.id)
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, JsonValue]:

@@ -10,7 +10,16 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from reviewbot.agent.events import EventKind, JsonLinesSink, ListSink, read_trace
-from reviewbot.agent.loop import Action, AgentLoop, AgentState, CallTool, Finish, Limits, StopReason
+from reviewbot.agent.loop import (
+    Action,
+    AgentLoop,
+    AgentState,
+    CallTool,
+    Finish,
+    Limits,
+    PolicyBudgetExhausted,
+    StopReason,
+)
 from reviewbot.agent.memory import Memory
 from reviewbot.agent.report import ReportTool
 from reviewbot.agent.testing import FakeClock, ScriptedPolicy, call
@@ -311,3 +320,45 @@ def test_events_never_carry_secrets_or_unbounded_text(tmp_path: Path) -> None:
     for event in read_trace(trace):
         assert len(event.message) <= 500 and len(event.args or "") <= 500
     assert any("truncated" in e.message for e in read_trace(trace))
+
+
+def test_a_slow_decision_that_uses_up_the_budget_runs_no_tool() -> None:
+    clock = FakeClock(start=0.0)
+    echo = Echo()
+
+    def slow(state: AgentState[Any]) -> Action:
+        clock.advance(100)  # e.g. an LLM round trip
+        return call("echo", text="late")
+
+    run = make_loop(echo, clock=clock, budget_s=60).run(ScriptedPolicy(slow), None)
+    assert run.stop_reason is StopReason.BUDGET_EXHAUSTED
+    assert echo.calls == []
+
+
+def test_policy_budget_exhaustion_is_a_budget_stop() -> None:
+    def tokens_gone(state: AgentState[Any]) -> Action:
+        if state.iteration == 3:
+            raise PolicyBudgetExhausted("200000 tokens used")
+        return call("echo", n=state.iteration)
+
+    run = make_loop(Echo()).run(ScriptedPolicy(tokens_gone), None)
+    assert run.stop_reason is StopReason.BUDGET_EXHAUSTED and not run.complete
+    assert run.iterations == 2 and "200000 tokens" in run.message
+
+
+def test_call_ids_reach_the_policy_with_the_result() -> None:
+    policy = ScriptedPolicy.of([CallTool(name="echo", args={"text": "a"}, id="call_1")])
+    make_loop(Echo()).run(policy, None)
+    last = policy.states[1].last
+    assert last is not None and last.id == "call_1" and last.output.text == "echo a 0"
+
+
+def test_loop_from_settings_wires_budgets_memory_and_tool_timeout() -> None:
+    settings = AgentSettings(max_iterations=3, budget_s=50, tool_timeout_s=12, memory_max_items=2)
+    registry: ToolRegistry[None] = ToolRegistry([Echo()])
+    loop = AgentLoop.from_settings(registry, settings, clock=FakeClock())
+    assert registry.timeout_for("echo") == 12
+    counter = iter(range(100))
+    run = loop.run(ScriptedPolicy(lambda s: call("echo", n=next(counter))), None)
+    assert run.stop_reason is StopReason.MAX_ITERATIONS and run.iterations == 3
+    assert len(run.memory.observations) == 2 and run.memory.dropped.observations == 1
