@@ -22,7 +22,7 @@ from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
 from reviewbot.settings import Settings
 
 #: PyGithub's own retry/throttle defaults sleep inside the request path; the receiver cannot wait.
-_CLIENT_OPTS = {"timeout": 15, "retry": None, "seconds_between_requests": None, "seconds_between_writes": None}
+_CLIENT_OPTS = {"lazy": True, "timeout": 15, "retry": None, "seconds_between_requests": None, "seconds_between_writes": None}
 
 
 class TokenProvider(Protocol):

@@ -141,7 +141,7 @@ class GithubLookup:
     def permission(self, repo_full_name: str, login: str, installation_id: int | None) -> str:
         try:
             gh = self._tokens.github(installation_id)
-            return str(gh.get_repo(repo_full_name, lazy=True).get_collaborator_permission(login))
+            return str(gh.get_repo(repo_full_name).get_collaborator_permission(login))
         except GithubException as exc:
             if exc.status == 404:  # not a collaborator at all
                 return "none"
@@ -150,7 +150,7 @@ class GithubLookup:
     def pull_request(self, repo_full_name: str, number: int, installation_id: int | None) -> PullRequest:
         try:
             gh = self._tokens.github(installation_id)
-            raw = gh.get_repo(repo_full_name, lazy=True).get_pull(number).raw_data
+            raw = gh.get_repo(repo_full_name).get_pull(number).raw_data
         except GithubException as exc:
             raise translate(exc, f"pull request {repo_full_name}#{number}") from exc
         try:

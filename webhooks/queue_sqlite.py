@@ -72,7 +72,8 @@ class SqliteQueue:
         self._wakeup = threading.Condition()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._tx() as db:
-            db.executescript(_SCHEMA)
+            for statement in filter(str.strip, _SCHEMA.split(";")):  # executescript would COMMIT early
+                db.execute(statement)
 
     # -- connection handling -------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:

@@ -133,7 +133,7 @@ def pr_object(repo: str, number: int, head: str, base: str, clone_url: str, stat
 def serve_app(app: Flask) -> Iterator[str]:
     """Any WSGI app on a free loopback port, in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
