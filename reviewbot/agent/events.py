@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +32,7 @@ class AgentEvent(BaseModel):
 
     timestamp: float  # wall-clock seconds since the epoch (the injected wall clock)
     kind: EventKind
+    agent: str = "agent"  # which agent loop (specialists of a multi-agent review share a trace)
     iteration: int
     tool: str | None = None
     args: str | None = None  # canonical JSON, truncated and redacted
@@ -54,23 +56,28 @@ class ListSink:
 
 
 class JsonLinesSink:
-    """Appends one JSON object per event to `path`, flushed per event so a trace survives a crash
-    or a kill mid-run. Use as a context manager or call `close()`."""
+    """Writes one JSON object per event to `path` (truncated first unless `append`), flushed per
+    event so a trace survives a crash or a kill mid-run. Safe to share between agents running in
+    threads. Use as a context manager or call `close()`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, append: bool = False) -> None:
         self.path = Path(path)
-        self._fh: IO[str] | None = self.path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._fh: IO[str] | None = self.path.open("a" if append else "w", encoding="utf-8")
 
     def emit(self, event: AgentEvent) -> None:
-        if self._fh is None:
-            raise ValueError(f"trace {self.path} is closed")
-        self._fh.write(event.model_dump_json() + "\n")
-        self._fh.flush()
+        line = event.model_dump_json() + "\n"
+        with self._lock:
+            if self._fh is None:
+                raise ValueError(f"trace {self.path} is closed")
+            self._fh.write(line)
+            self._fh.flush()
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        with self._lock:
+            if self._fh is not None:
+                self._fh.close()
+                self._fh = None
 
     def __enter__(self) -> JsonLinesSink:
         return self

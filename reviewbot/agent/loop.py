@@ -166,6 +166,7 @@ class AgentLoop(Generic[DepsT]):
     clock: Callable[[], float] = time.monotonic  # budgets and tool deadlines
     wall_clock: Callable[[], float] = time.time  # event timestamps
     memory_factory: Callable[[Callable[[], float]], Memory] = field(default=lambda clock: Memory(clock=clock))
+    name: str = "agent"  # shown in events; specialists of a multi-agent review get their own
 
     @classmethod
     def from_settings(
@@ -176,6 +177,7 @@ class AgentLoop(Generic[DepsT]):
         sink: EventSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        name: str = "agent",
     ) -> AgentLoop[DepsT]:
         """Budgets, memory bounds and the default tool timeout from `settings.agent`."""
         if registry.default_timeout_s is None:
@@ -187,6 +189,7 @@ class AgentLoop(Generic[DepsT]):
             clock=clock,
             wall_clock=wall_clock,
             memory_factory=lambda c: Memory.from_settings(settings, clock=c),
+            name=name,
         )
 
     def run(
@@ -229,7 +232,9 @@ class _Run(Generic[DepsT]):
         return self.loop.clock() - self.start
 
     def emit(self, kind: EventKind, iteration: int, **fields: Any) -> None:
-        event = AgentEvent(timestamp=self.loop.wall_clock(), kind=kind, iteration=iteration, **fields)
+        event = AgentEvent(
+            timestamp=self.loop.wall_clock(), kind=kind, agent=self.loop.name, iteration=iteration, **fields
+        )
         self.events.emit(event)
         if self.loop.sink is not None:
             self.loop.sink.emit(event)

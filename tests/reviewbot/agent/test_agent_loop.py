@@ -362,3 +362,30 @@ def test_loop_from_settings_wires_budgets_memory_and_tool_timeout() -> None:
     run = loop.run(ScriptedPolicy(lambda s: call("echo", n=next(counter))), None)
     assert run.stop_reason is StopReason.MAX_ITERATIONS and run.iterations == 3
     assert len(run.memory.observations) == 2 and run.memory.dropped.observations == 1
+
+
+def test_agents_sharing_a_trace_from_threads_write_whole_lines(tmp_path: Path) -> None:
+    trace = tmp_path / "shared.jsonl"
+    trace.write_text("stale line from an earlier run\n")
+    with JsonLinesSink(trace) as sink:
+        loops = [
+            AgentLoop(
+                ToolRegistry([Echo()]), sink=sink, limits=Limits(max_iterations=50), name=f"specialist-{i}"
+            )
+            for i in range(4)
+        ]
+
+        def drive(loop: AgentLoop[None]) -> None:
+            counter = iter(range(1000))
+            loop.run(ScriptedPolicy(lambda s: call("echo", text="x" * 500, n=next(counter))), None)
+
+        threads = [threading.Thread(target=drive, args=(loop,)) for loop in loops]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    events = read_trace(trace)  # every line parses: no interleaved writes, stale content gone
+    by_agent = {name: [e for e in events if e.agent == name] for name in {e.agent for e in events}}
+    assert sorted(by_agent) == [f"specialist-{i}" for i in range(4)]
+    for evs in by_agent.values():
+        assert len(evs) == 1 + 2 * 50 + 1 and evs[-1].outcome == "max_iterations"
