@@ -48,9 +48,14 @@ fi
 
 # The sandbox image on top of it.
 SANDBOX_IMAGE=${REVIEWBOT_SANDBOX_IMAGE:-reviewbot-sandbox:latest}
-if ! docker image inspect "$SANDBOX_IMAGE" >/dev/null 2>&1 && [ -f "$here/sandbox/Dockerfile" ]; then
-  log "building $SANDBOX_IMAGE on $BASE_IMAGE"
-  docker build -q -t "$SANDBOX_IMAGE" --build-arg BASE_IMAGE="$BASE_IMAGE" \
-    -f "$here/sandbox/Dockerfile" "$here/sandbox" >/dev/null
+# Rebuilt only when missing or when the Dockerfile changed (its hash is a label on the image).
+if [ -f "$here/sandbox/Dockerfile" ]; then
+  want=$(sha256sum "$here/sandbox/Dockerfile" | cut -c1-16)
+  have=$(docker image inspect -f '{{ index .Config.Labels "reviewbot.dockerfile" }}' "$SANDBOX_IMAGE" 2>/dev/null || true)
+  if [ "$have" != "$want" ]; then
+    log "building $SANDBOX_IMAGE on $BASE_IMAGE"
+    docker build -q -t "$SANDBOX_IMAGE" --build-arg BASE_IMAGE="$BASE_IMAGE" --label "reviewbot.dockerfile=$want" \
+      -f "$here/sandbox/Dockerfile" "$here/sandbox" >/dev/null
+  fi
 fi
 log "services ready"
