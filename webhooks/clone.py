@@ -1,0 +1,155 @@
+"""Fetch a PR into a temp dir as *data*: nothing in the fetched repository gets to run or to choose
+where git connects.
+
+- No hooks (`core.hooksPath=/dev/null`), no fsmonitor, no submodules, no LFS smudge, and no system
+  or global git config (a host's credential helpers or `url.*.insteadOf` never apply).
+- Protocols: https only; plain http only for loopback hosts (tests, a local mirror). No userinfo in
+  the URL: credentials travel only in the fetch's own environment.
+- The token goes in as `http.extraHeader` through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`VALUE_n`:
+  like `git -c`, it lives only in that one process, but unlike `-c` it is not in the argument list
+  that `ps` shows. It is never written to `.git/config` or anywhere else on disk, so the tree handed
+  to the sandbox cannot contain it.
+- The head is fetched *by sha from the base repository* — GitHub keeps every PR's commits there
+  (`refs/pull/N/head`), so PRs from forks, even deleted ones, need no access to the fork.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import git
+from pydantic import SecretStr
+
+from webhooks.errors import CloneError
+
+#: Hardening that applies to every git command we run on untrusted repositories.
+SAFE_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.untrackedCache", "false"),
+    ("submodule.recurse", "false"),
+    ("fetch.recurseSubmodules", "false"),
+    ("protocol.allow", "never"),
+    ("protocol.https.allow", "always"),
+    ("credential.helper", ""),
+    ("advice.detachedHead", "false"),
+    ("gc.auto", "0"),
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_clone_url(url: str) -> bool:
+    """Validate the URL from the payload; returns whether plain http must be allowed (loopback)."""
+    parts = urlsplit(url)
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise CloneError(f"refusing a clone URL with credentials in it: {parts.scheme}://…")
+    host = parts.hostname or ""
+    if not host or url.startswith("-"):
+        raise CloneError(f"refusing clone URL {url!r}: no host")
+    if parts.scheme == "https":
+        return False
+    if parts.scheme == "http" and _is_loopback(host):
+        return True
+    raise CloneError(f"refusing clone URL {url!r}: only https (or http to a loopback host) is allowed")
+
+
+def git_env(home: Path, *, allow_http: bool, token: SecretStr | None) -> dict[str, str]:
+    """The environment for every git command on the clone (config overrides included)."""
+    config = list(SAFE_CONFIG)
+    if allow_http:
+        config.append(("protocol.http.allow", "always"))
+    if token is not None:
+        basic = base64.b64encode(f"x-access-token:{token.get_secret_value()}".encode()).decode()
+        config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
+    env = {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "SSH_ASKPASS": "/bin/false",
+        "GIT_LFS_SKIP_SMUDGE": "1",
+        "GIT_PROTOCOL_FROM_USER": "0",
+        "GIT_ALLOW_PROTOCOL": "https:http" if allow_http else "https",
+        "GIT_CONFIG_COUNT": str(len(config)),
+    }
+    for i, (key, value) in enumerate(config):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def clone_pr(
+    url: str,
+    base_sha: str,
+    head_sha: str,
+    dest: Path,
+    *,
+    token: SecretStr | None,
+    timeout_s: float = 600.0,
+) -> git.Repo:
+    """Fetch `base_sha` and `head_sha` from `url` into `dest` (empty or absent), check out the head."""
+    allow_http = check_clone_url(url)
+    home = dest.parent / f".{dest.name}-home"
+    home.mkdir(parents=True, exist_ok=True)
+    dest.mkdir(parents=True, exist_ok=True)
+    plain = git_env(home, allow_http=allow_http, token=None)
+    with_token = git_env(home, allow_http=allow_http, token=token)
+    cmd = git.Git(str(dest))
+    try:
+        cmd.execute(["git", "init", "-q", "--template=", str(dest)], env=plain, kill_after_timeout=60)
+        cmd.execute(
+            ["git", "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
+             "--", url, f"+{head_sha}:refs/reviewbot/head", f"+{base_sha}:refs/reviewbot/base"],
+            env=with_token,
+            kill_after_timeout=timeout_s,
+        )
+        cmd.execute(
+            ["git", "checkout", "-q", "--detach", head_sha],
+            env=plain,
+            kill_after_timeout=timeout_s,
+        )
+    except git.GitCommandError as exc:
+        stderr = str(exc.stderr or "").strip().replace("\n", " ")[:500]
+        # Auth failures and missing commits will not heal by retrying; network trouble may.
+        permanent = any(s in stderr for s in ("not our ref", "Authentication failed", "returned error: 40"))
+        raise CloneError(f"git failed fetching {url}: {stderr}", retryable=not permanent) from exc
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return git.Repo(str(dest))
+
+
+@contextlib.contextmanager
+def cloned_pr(
+    url: str,
+    base_sha: str,
+    head_sha: str,
+    *,
+    token: SecretStr | None,
+    parent: Path | None = None,
+    timeout_s: float = 600.0,
+) -> Iterator[Path]:
+    """`clone_pr` into a fresh temp dir that is removed afterwards, whatever happens."""
+    tmp = Path(tempfile.mkdtemp(prefix="reviewbot-pr-", dir=parent))
+    try:
+        repo = clone_pr(url, base_sha, head_sha, tmp / "repo", token=token, timeout_s=timeout_s)
+        repo.close()
+        yield tmp / "repo"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
