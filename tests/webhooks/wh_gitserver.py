@@ -153,6 +153,7 @@ def make_pr_repo(tmp: Path, name: str = "octo/hello.git", number: int = 7) -> Pr
     bare.parent.mkdir(parents=True, exist_ok=True)
     git(tmp, "clone", "-q", "--bare", str(work), str(bare))
     git(bare, "update-ref", f"refs/pull/{number}/head", head)
+    git(bare, "symbolic-ref", "HEAD", "refs/heads/main")
     git(bare, "branch", "-D", "feature")
     git(bare, "config", "http.receivepack", "false")
     return PrRepo(bare, base, head, number)
