@@ -1,0 +1,81 @@
+"""What the agent actually ran, numbered E1, E2, ... — the only things a finding may cite.
+
+Each tool result the policy passes to the model gets an id. A finding is *evidenced* when it cites
+(by id) a result of a tool that executes something — `analyze_code`, `run_tests`, `run_snippet` —
+and then its `evidence` text is written by the bot from that recorded result (tool, outcome, exit
+code, the start of the output), never taken from the model. Reading a file or searching is
+context, not proof. A test whose output claims "all tests passed" does not change the exit code
+the bot recorded (probe 51).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import JsonValue
+
+from reviewbot.core.redact import redact_secrets
+
+EVIDENCE_TOOLS = frozenset({"analyze_code", "run_tests", "run_snippet"})
+_ID = re.compile(r"\bE(\d{1,4})\b")
+EXCERPT_CHARS = 800
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: str
+    tool: str
+    args: dict[str, Any]
+    ok: bool
+    text: str
+    data: JsonValue = None
+
+    @property
+    def proves(self) -> bool:
+        return self.ok and self.tool in EVIDENCE_TOOLS
+
+    def describe(self) -> str:
+        """The bot's own account of this result, for a finding's `evidence`."""
+        head = f"{self.tool} ({self.id})"
+        if isinstance(self.data, dict) and (
+            self.data.get("exit_code") is not None or self.data.get("outcome")
+        ):
+            head += f": exit code {self.data.get('exit_code')} ({self.data.get('outcome')})"
+        excerpt = redact_secrets(self.text.strip())
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS] + " …"
+        return f"{head}\n{excerpt}"
+
+
+@dataclass
+class EvidenceLog:
+    entries: dict[str, Evidence] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(
+        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, data: JsonValue = None
+    ) -> Evidence:
+        with self._lock:
+            entry = Evidence(f"E{len(self.entries) + 1}", tool, dict(args), ok, text, data)
+            self.entries[entry.id] = entry
+            return entry
+
+    def cited(self, text: str | None) -> list[Evidence]:
+        """The entries `text` cites that prove something (unknown ids and mere reads are ignored)."""
+        out: list[Evidence] = []
+        for number in dict.fromkeys(_ID.findall(text or "")):
+            entry = self.entries.get(f"E{int(number)}")
+            if entry is not None and entry.proves:
+                out.append(entry)
+        return out
+
+    def paths_seen(self) -> set[str]:
+        """Files the agent looked at through get_diff/read_file (for the not-reviewed list)."""
+        return {
+            str(e.args["path"])
+            for e in self.entries.values()
+            if e.ok and e.tool in ("get_diff", "read_file") and isinstance(e.args.get("path"), str)
+        }
