@@ -15,7 +15,7 @@ ZWSP = "\u200b"
 _SECRET_PATTERNS = (
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S),
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9_]{20,}"),  # ghp_, gho_, ghu_, ghs_ (incl. stateless ghs_APPID_JWT), ghr_
+    re.compile(r"\bgh[pousr]_[A-Za-z0-9_]{20,}"),  # ghp_ gho_ ghu_ ghs_ (+ stateless) ghr_
     re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
     re.compile(r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"),
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),

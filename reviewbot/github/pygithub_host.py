@@ -110,7 +110,7 @@ class PyGithubHost:
             seconds_between_writes=None,
             lazy=True,
         )
-        self._repo = self._gh.get_repo(repo_full_name, lazy=True)
+        self._repo = self._gh.get_repo(repo_full_name)
         self._prefix = f"/repos/{repo_full_name}"
 
     # -- plumbing -----------------------------------------------------------------------------

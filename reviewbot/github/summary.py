@@ -18,7 +18,7 @@ from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.review import Review, RunStatus
 
 SUMMARY_MARKER = "<!-- reviewbot:summary -->"
-_STATE = re.compile(r"<!-- reviewbot:state h=([0-9a-fA-F]*) o=([^ >]*) x=([^ >]*) -->")
+_STATE = re.compile(r"<!-- reviewbot:state h=([0-9A-Za-z]*) o=([^ >]*) x=([^ >]*) -->")
 _ICONS = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟡 warning", Severity.NOTE: "🔵 note"}
 _RUN_ICONS = {
     RunStatus.OK: "✅",

@@ -234,7 +234,7 @@ class FakeGitHub:
     def __enter__(self) -> FakeGitHub:
         handler = type("Handler", (_Handler,), {"gh": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -382,10 +382,10 @@ class FakeGitHub:
         # GitHub's own example, with its URLs pointing back here (PyGithub follows them).
         text = json.dumps(openapi.example("pull-request")).replace("https://api.github.com", self.base_url)
         text = text.replace(
-            f"/repos/octocat/Hello-World/issues/1347", f"/repos/{self.full_name}/issues/{pull.number}"
+            "/repos/octocat/Hello-World/issues/1347", f"/repos/{self.full_name}/issues/{pull.number}"
         )
         text = text.replace(
-            f"/repos/octocat/Hello-World/pulls/1347", f"/repos/{self.full_name}/pulls/{pull.number}"
+            "/repos/octocat/Hello-World/pulls/1347", f"/repos/{self.full_name}/pulls/{pull.number}"
         )
         data = json.loads(text)
         owner = self.full_name.split("/")[0]
@@ -461,9 +461,9 @@ class FakeGitHub:
                     422,
                     "Unprocessable Entity",
                     [
-                        "Pull request review thread line must be part of the diff and Pull request review thread "
-                        "start line must be part of the same hunk as the line. and Pull request review thread "
-                        "diff hunk can't be blank",
+                        "Pull request review thread line must be part of the diff and "
+                        "Pull request review thread start line must be part of the same hunk as the line. "
+                        "and Pull request review thread diff hunk can't be blank",
                     ],
                 )
         rid = next(self._ids)

@@ -1,0 +1,52 @@
+"""`reviewbot action`: the GitHub Action's entry point. The one place the Actions environment is
+read; everything below gets the values passed in (reviewbot.github.action)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from reviewbot.github.action import ActionOptions, run_action
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "action",
+        help="review the pull request of a GitHub Actions run and post the review",
+        description="Runs inside GitHub Actions on `pull_request` events (opened, synchronize, reopened, "
+        "ready_for_review); reads GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_WORKSPACE "
+        "and GITHUB_TOKEN. Other events are a no-op (exit 0) with the reason printed.",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "note", "never"],
+        default=None,
+        help="exit 1 when a finding is at or above this severity (default: settings, 'error')",
+    )
+    p.add_argument(
+        "--config",
+        default=".reviewbot.toml",
+        help="reviewbot config file, read from the BASE revision (default: .reviewbot.toml)",
+    )
+    p.add_argument(
+        "--sarif",
+        type=Path,
+        default=None,
+        help="where to write the SARIF file (default: $RUNNER_TEMP/reviewbot.sarif)",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=["auto", "docker", "process"],
+        default=None,
+        help="sandbox backend (strangers' code is refused by 'process' unless allowed in config)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    opts = ActionOptions(fail_on=args.fail_on, config=args.config, sarif=args.sarif, sandbox=args.sandbox)
+    code, _ = run_action(opts, dict(os.environ), cwd=Path.cwd(), out=sys.stdout)
+    sys.stdout.flush()
+    return code

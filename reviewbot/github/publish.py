@@ -1,0 +1,300 @@
+"""Post one review to a pull request, converging across pushes.
+
+Per run, at most: one review (inline comments + a body for what cannot be inline), one sticky
+summary comment (created once, then edited in place), one check run (+1 PATCH per further 50
+annotations) — or a commit status when the token may not create check runs. File-level comments
+are the one exception: GitHub's create-review endpoint cannot carry them, so each is its own write.
+
+Convergence: every posted finding carries a hidden fingerprint marker. A run first reads what is
+already on the PR and posts only findings whose fingerprint is not there, so a new push re-posts
+nothing already said and a re-run on the same head posts no review and no comment (the summary is
+at most edited). Markers count only from bot accounts or the token's own user, so a PR author
+cannot silence a finding by pasting its marker in a comment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reviewbot.core.diff import Diff
+from reviewbot.core.finding import Finding, Severity
+from reviewbot.core.placement import PlacedFinding, PlacedReview, place_all, to_body
+from reviewbot.core.redact import scrub
+from reviewbot.core.render.markdown import cap_body, comment_body, parse_markers, review_markdown
+from reviewbot.core.review import Review
+from reviewbot.core.text import one_line, sanitize
+from reviewbot.errors import CodeHostAuthError, CodeHostRejected
+from reviewbot.github.port import (
+    MAX_ANNOTATIONS_PER_REQUEST,
+    MAX_BODY_CHARS,
+    MAX_CHECK_TEXT_CHARS,
+    MAX_STATUS_DESCRIPTION,
+    Annotation,
+    AnnotationLevel,
+    CheckOutput,
+    CodeHost,
+    Conclusion,
+    InlineComment,
+    PostedText,
+    ReviewEvent,
+)
+from reviewbot.github.pr_diff import pr_diff
+from reviewbot.github.summary import (
+    SUMMARY_MARKER,
+    Remembered,
+    SummaryFacts,
+    next_state,
+    parse_state,
+    render_summary,
+)
+from reviewbot.settings import Settings
+
+CHECK_NAME = "reviewbot"
+LEVELS: dict[Severity, AnnotationLevel] = {
+    Severity.ERROR: "failure",
+    Severity.WARNING: "warning",
+    Severity.NOTE: "notice",
+}
+_MAX_ANNOTATION_MESSAGE = 60_000
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    review_id: int | None
+    folded: bool  # GitHub refused the inline comments anyway; they went into the body
+    inline: int
+    file_level: int
+    in_body: int
+    new: tuple[str, ...]  # fingerprints posted by this run
+    already_posted: int
+    fixed: tuple[Remembered, ...]
+    summary_comment_id: int | None
+    summary_action: Literal["created", "updated", "unchanged"]
+    check_run_id: int | None
+    status_state: str | None
+    annotations: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def post_text(markdown: str, limit: int = MAX_BODY_CHARS) -> str:
+    """The last step before text leaves for GitHub: control characters out, secrets redacted,
+    @mentions defused, then capped (the cap adds a visible note)."""
+    return cap_body(scrub(sanitize(markdown)), limit)
+
+
+def counts_phrase(review: Review) -> str:
+    counts = review.counts()
+    parts = [f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in Severity if counts[s]]
+    return ", ".join(parts) if parts else "no findings"
+
+
+def conclusion_of(review: Review, settings: Settings) -> Conclusion:
+    if review.fails(settings.fail_on_severity):
+        return "failure"
+    return "success" if review.complete else "neutral"
+
+
+def annotations_of(findings: Iterable[Finding]) -> list[Annotation]:
+    out = []
+    for f in findings:
+        if not f.path:
+            continue  # about the whole change: the summary says it
+        start = f.start_line or 1
+        out.append(
+            Annotation(
+                path=f.path,
+                start_line=start,
+                end_line=max(f.last_line or start, start),
+                level=LEVELS[f.severity],
+                message=scrub(sanitize(f.message))[:_MAX_ANNOTATION_MESSAGE],
+                title=one_line(f"{f.tool} {f.rule_id}")[:255],
+            )
+        )
+    return out
+
+
+def _trusted(posted: list[PostedText], viewer: str | None) -> list[PostedText]:
+    return [p for p in posted if p.author_is_bot or (viewer is not None and p.author == viewer)]
+
+
+def _review_event(review: Review, settings: Settings) -> ReviewEvent:
+    # REQUEST_CHANGES only when configured and the review actually fails the gate; never APPROVE.
+    if settings.github.review_event == "REQUEST_CHANGES" and review.fails(settings.fail_on_severity):
+        return "REQUEST_CHANGES"
+    return "COMMENT"
+
+
+def _post_review(
+    host: CodeHost,
+    pr_number: int,
+    review: Review,
+    placed: PlacedReview,
+    *,
+    head_sha: str,
+    event: ReviewEvent,
+) -> tuple[int, bool]:
+    comments = [
+        InlineComment(
+            path=p.placement.path or p.finding.path,
+            line=p.placement.line or 1,
+            start_line=p.placement.start_line,
+            body=post_text(comment_body(p.finding)),
+        )
+        for p in placed.inline
+    ]
+    body = post_text(review_markdown(review, placed))
+    try:
+        return host.create_review(
+            pr_number, commit_id=head_sha, body=body, event=event, comments=comments
+        ), False
+    except CodeHostRejected:
+        if not comments:
+            raise
+    # GitHub disagreed with our placement after all: nothing may be lost, so fold every inline
+    # comment into the body and try once more.
+    folded = PlacedReview(
+        inline=(),
+        file_level=placed.file_level,
+        body=placed.body + tuple(to_body(p) for p in placed.inline),
+        overflow=placed.overflow,
+    )
+    body = post_text(review_markdown(review, folded))
+    return host.create_review(pr_number, commit_id=head_sha, body=body, event=event, comments=[]), True
+
+
+def _publish_check(
+    host: CodeHost, review: Review, settings: Settings, summary: str, head_sha: str
+) -> tuple[int | None, str | None, int, list[str]]:
+    notes: list[str] = []
+    annotations = annotations_of(review.findings)
+    conclusion = conclusion_of(review, settings)
+    title = ("Incomplete review: " if not review.complete else "") + counts_phrase(review)
+    text = post_text(summary, MAX_CHECK_TEXT_CHARS)
+    batches = [
+        tuple(annotations[i : i + MAX_ANNOTATIONS_PER_REQUEST])
+        for i in range(0, len(annotations), MAX_ANNOTATIONS_PER_REQUEST)
+    ] or [()]
+    try:
+        run_id = host.create_check_run(
+            name=CHECK_NAME,
+            head_sha=head_sha,
+            conclusion=conclusion,
+            output=CheckOutput(title, text, batches[0]),
+        )
+    except CodeHostAuthError as exc:
+        notes.append(f"no check run (not permitted: {exc}); posted a commit status instead")
+    else:
+        for batch in batches[1:]:
+            host.update_check_run(run_id, output=CheckOutput(title, text, batch))
+        return run_id, None, len(annotations), notes
+    state = {"failure": "failure", "success": "success", "neutral": "error"}[conclusion]
+    description = f"reviewbot: {title}"[:MAX_STATUS_DESCRIPTION]
+    try:
+        host.create_status(head_sha, state=state, description=description, context=CHECK_NAME)  # type: ignore[arg-type]
+    except CodeHostAuthError as exc:
+        notes.append(f"no commit status either (not permitted: {exc})")
+        return None, None, 0, notes
+    return None, state, 0, notes
+
+
+def publish_review(
+    host: CodeHost,
+    pr_number: int,
+    outcome_review: Review,
+    diff: Diff,
+    settings: Settings,
+    *,
+    head_sha: str,
+) -> PublishResult:
+    """Post `outcome_review` (computed on `diff`, head `head_sha`) to PR `pr_number`.
+
+    Raises CodeHostAuthError when the token may not post the review or the summary (a fork's
+    read-only token): the caller then reports locally. A missing permission for check runs and
+    statuses only adds a note."""
+    review = outcome_review
+    viewer = host.viewer_login()
+    trusted = _trusted(host.list_posted(pr_number), viewer)
+    known: set[str] = set()
+    for p in trusted:
+        known |= parse_markers(p.body)
+    summaries = [p for p in trusted if p.kind == "issue_comment" and SUMMARY_MARKER in p.body]
+    summary_post = max(summaries, key=lambda p: p.id) if summaries else None
+    previous = parse_state(summary_post.body) if summary_post else None
+
+    unique = list({f.fingerprint: f for f in review.findings}.values())
+    new = [f for f in unique if f.fingerprint not in known]
+    placement_diff = pr_diff(host.list_pull_files(pr_number), diff)
+    placed = place_all(new, placement_diff, settings.github.max_inline_comments)
+
+    # File-level comments first: one that GitHub refuses moves into the review body.
+    posted_files: list[PlacedFinding] = []
+    moved: list[PlacedFinding] = []
+    for p in placed.file_level:
+        try:
+            host.create_file_comment(
+                pr_number,
+                commit_id=head_sha,
+                path=p.placement.path or p.finding.path,
+                body=post_text(comment_body(p.finding)),
+            )
+            posted_files.append(p)
+        except CodeHostRejected:
+            moved.append(to_body(p))
+    placed = PlacedReview(
+        inline=placed.inline,
+        file_level=tuple(posted_files),
+        body=placed.body + tuple(moved),
+        overflow=placed.overflow,
+    )
+
+    review_id, folded = None, False
+    if placed.inline or placed.body:
+        shown = review.model_copy(update={"findings": tuple(new)})
+        review_id, folded = _post_review(
+            host, pr_number, shown, placed, head_sha=head_sha, event=_review_event(review, settings)
+        )
+
+    state = next_state(previous, head_sha, unique)
+    facts = SummaryFacts(
+        head_sha=head_sha,
+        new=len(new),
+        already_posted=len(unique) - len(new),
+        inline=0 if folded else len(placed.inline),
+        file_level=len(placed.file_level),
+        in_body=len(placed.body) + (len(placed.inline) if folded else 0),
+    )
+    summary = render_summary(review, state, facts)
+    summary_text = post_text(summary)
+    action: Literal["created", "updated", "unchanged"]
+    if summary_post is None:
+        summary_id = host.create_issue_comment(pr_number, summary_text)
+        action = "created"
+    elif summary_post.body == summary_text:
+        summary_id, action = summary_post.id, "unchanged"
+    else:
+        try:
+            host.update_issue_comment(summary_post.id, summary_text)
+            summary_id, action = summary_post.id, "updated"
+        except CodeHostAuthError:
+            # Not ours to edit after all (another app's marker): start our own.
+            summary_id, action = host.create_issue_comment(pr_number, summary_text), "created"
+
+    check_id, status, n_annotations, notes = _publish_check(host, review, settings, summary, head_sha)
+    return PublishResult(
+        review_id=review_id,
+        folded=folded,
+        inline=facts.inline,
+        file_level=facts.file_level,
+        in_body=facts.in_body,
+        new=tuple(f.fingerprint for f in new),
+        already_posted=facts.already_posted,
+        fixed=state.fixed,
+        summary_comment_id=summary_id,
+        summary_action=action,
+        check_run_id=check_id,
+        status_state=status,
+        annotations=n_annotations,
+        notes=tuple(notes),
+    )
