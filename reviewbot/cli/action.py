@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reviewbot.github.action import ActionOptions, run_action
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -46,6 +44,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so `reviewbot --help` and the other subcommands never pay for PyGithub.
+    from reviewbot.github.action import ActionOptions, run_action
+
     opts = ActionOptions(fail_on=args.fail_on, config=args.config, sarif=args.sarif, sandbox=args.sandbox)
     code, _ = run_action(opts, dict(os.environ), cwd=Path.cwd(), out=sys.stdout)
     sys.stdout.flush()

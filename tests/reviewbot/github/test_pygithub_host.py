@@ -68,7 +68,7 @@ def test_review_off_the_diff_is_rejected_whole(repo: GitRepo, fake_github: FakeG
 
 def test_bad_token_is_a_clear_auth_error(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github)
-    with pytest.raises(CodeHostAuthError, match="401 Bad credentials.*invalid"):
+    with pytest.raises(CodeHostAuthError, match=r"401 Bad credentials.*invalid"):
         host(fake_github, token="wrong").get_pull(5)
 
 
