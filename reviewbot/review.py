@@ -22,8 +22,7 @@ from sandbox.factory import open_backend
 
 from reviewbot.agent.events import EventSink
 from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
-from reviewbot.agent.read_file import ReadFile
-from reviewbot.agent.report import ReportTool
+from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
 from reviewbot.core.review import Review
@@ -69,8 +68,9 @@ def sandbox_spec(settings: Settings) -> SandboxSpec:
                        runtime=s.runtime, ca_bundle=ca)
 
 
-def default_tools() -> list[Tool[ReviewDeps, Any]]:
-    return [ReadFile(), AnalyzeCode(), RunTests(), ReportTool()]
+def default_tools(settings: Settings) -> list[Tool[ReviewDeps, Any]]:
+    """read_file, search_code, get_diff, report, and the two that execute code in the sandbox."""
+    return [*builtin_tools(settings), AnalyzeCode(), RunTests()]
 
 
 @contextmanager
@@ -133,7 +133,7 @@ def run_review(
             )
             deps.ledger.skipped.extend([*prepared.skipped, *copy_notes])
             registry: ToolRegistry[ReviewDeps] = ToolRegistry(
-                default_tools(), default_timeout_s=settings.agent.tool_timeout_s)
+                default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s)
             loop = AgentLoop(registry, Limits.from_settings(settings.agent), sink=trace)
             policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
             run = loop.run(policy, deps, context={"base": base_name, "head": head_name})

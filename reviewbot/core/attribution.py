@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reviewbot.core.diff import Diff
-from reviewbot.core.filtering import in_scope, new_since_base, path_selected
+from reviewbot.core.filtering import Scope, in_scope, new_since_base, path_selected
 from reviewbot.core.finding import Finding, Severity
 
 
@@ -40,24 +40,21 @@ def select_lint(
     base: Iterable[Finding],
     *,
     diff: Diff | None,
-    scope: str,
-    base_to_head: Mapping[str, str],
+    scope: Scope,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> list[Finding]:
-    """Head lint findings the change introduced. `diff=None` means no diff scope (--all)."""
-    candidates = [
-        f for f in head
-        if path_selected(f.path, include, exclude) and (diff is None or in_scope(f, diff, scope))  # type: ignore[arg-type]
-    ]
-    renamed = [f.model_copy(update={"path": base_to_head.get(f.path, f.path)}) for f in base]
-    new, _pre = new_since_base(candidates, renamed)
-    return list(new)
+    """Head lint findings the change introduced. `diff=None` means no diff scope and no baseline (--all).
 
-
-def head_path_of_base(diff: Diff) -> dict[str, str]:
-    """base path -> head path for files the change renamed or copied."""
-    return {fc.old_path: fc.path for fc in diff.files if fc.old_path and fc.old_path != fc.path}
+    The baseline is matched against *all* head findings before scoping: if the base had one
+    `import os` flagged and the change adds a second identical one, the old occurrence absorbs the
+    base's count and the added line is what remains new.
+    """
+    selected = [f for f in head if path_selected(f.path, include, exclude)]
+    if diff is None:
+        return selected
+    new, _preexisting = new_since_base(selected, base, diff)
+    return [f for f in new if in_scope(f, diff, scope)]
 
 
 def base_path_of_head(diff: Diff, head_path: str) -> str | None:

@@ -18,7 +18,6 @@ from reviewbot.core.attribution import (
     FailedTest,
     attribute_tests,
     base_path_of_head,
-    head_path_of_base,
     select_lint,
 )
 from reviewbot.core.filtering import cap, dedupe
@@ -131,7 +130,6 @@ class DeterministicPolicy:
             _findings(self._results.get("lint_base")),
             diff=deps.diff if deps.scoped else None,
             scope=settings.scope,
-            base_to_head=head_path_of_base(deps.diff),
             include=settings.include,
             exclude=settings.exclude,
         )

@@ -6,7 +6,7 @@ anything the repository controls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +43,6 @@ class Prepared:
         return self.scoped and not self.diff.files
 
 
-def _entries(raw: Sequence[object]) -> tuple[FileEntry, ...]:
-    out = []
-    for e in raw:
-        out.append(FileEntry(path=e.path, data=e.data, executable=bool(getattr(e, "executable", False)),  # type: ignore[attr-defined]
-                             symlink_target=getattr(e, "symlink_target", None)))
-    return tuple(out)
-
-
 def _decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
@@ -67,7 +59,7 @@ def prepare(
     base_sha = ws.resolve(base) if base else (None if all_files else ws.default_base())
     diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
     diff = parse_diff(diff_text)
-    head_files = _entries(ws.all_files(head_sha))
+    head_files = tuple(ws.all_files(head_sha))
     by_path = {e.path: e for e in head_files if e.symlink_target is None}
     skipped: list[str] = []
 
@@ -91,7 +83,7 @@ def prepare(
     base_paths: dict[str, str] = {}
     base_texts: dict[str, str] = {}
     if base_sha and not all_files:
-        base_files = _entries(ws.all_files(base_sha))
+        base_files = tuple(ws.all_files(base_sha))
         base_by_path = {e.path: e for e in base_files if e.symlink_target is None}
         for path in python_paths:
             old = base_path_of_head(diff, path)
