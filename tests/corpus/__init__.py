@@ -1,0 +1,1 @@
+"""End-to-end scenarios on real open-source code (tests/data/corpus)."""
