@@ -83,7 +83,7 @@ def filter_text(text: str, limits: OutputLimits) -> str:
     text = _AUTOLINK.sub(lambda m: m.group(0) if _allowed(m.group(1), allow) else "[link removed]", text)
     text = _HTML_TAG.sub("", text)
     text = _BARE_URL.sub(lambda m: m.group(0) if _allowed(m.group(0), allow) else "[link removed]", text)
-    text = _WORKFLOW_COMMAND.sub(r"\1:\u200b:", text)
+    text = _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ":\u200b:", text)
     text = neutralize_mentions(redact_secrets(text))
     return cap_text(text, limits.max_chars)
 

@@ -1,0 +1,233 @@
+"""The LLM policy end to end: a real git repo, the process sandbox, the agent loop, and a scripted
+model behind a loopback server speaking the real wire format."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from llm_harness import make_repo, review_with_llm, settings_for
+
+from reviewbot.agent.loop import Limits, StopReason
+from reviewbot.core.finding import Severity
+from tests.fakes.llm_server import Call, LLMServer, Step, Turn, call, calls, scripted, text
+
+HEAD = {
+    "calc.py": "def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n",
+}
+QUICK = {"analyzers": {"tests": False, "ruff": False, "ruff_format": False}}
+
+
+def last_id(turn: Turn) -> str:
+    match = re.match(r"(E\d+) · ", turn.last_result)
+    assert match, turn.last_result[:200]
+    return match.group(1)
+
+
+def finding(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "tool": "llm",
+        "rule_id": "zero-division",
+        "path": "calc.py",
+        "start_line": 7,
+        "severity": "error",
+        "message": "mean([]) divides by zero",
+        "snippet": "return total / len(xs)",
+    }
+    return base | kw
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+def test_proved_finding_is_evidenced_and_reanchored(tmp_path: Path, wire: str) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    script = scripted(
+        call("run_snippet", code="from calc import mean\nmean([])\n", filename="prove_mean.py"),
+        # the model cites the snippet run, but misnumbers the line (3 instead of 7)
+        lambda t: call(
+            "report", findings=[finding(start_line=3, evidence=f"{last_id(t)} shows it")], summary="1 bug"
+        ),
+    )
+    with LLMServer(wire, script) as srv:  # type: ignore[arg-type]
+        res = review_with_llm(repo, settings_for(srv.base_url, wire))
+    assert res.run.stop_reason is StopReason.REPORTED
+    [f] = res.findings
+    assert (f.tool, f.path, f.start_line, f.severity, f.evidenced) == (
+        "llm",
+        "calc.py",
+        7,
+        Severity.ERROR,
+        True,
+    )
+    # the evidence is the bot's record of the run, not the model's words
+    assert f.evidence is not None and "run_snippet" in f.evidence and "exit code 1" in f.evidence
+    assert "ZeroDivisionError" in f.evidence and "shows it" not in f.evidence
+    # the model saw the diff fenced as data, and the tool schemas derived from the tools
+    first = srv.requests[0]
+    names = [t["function"]["name"] if wire == "openai" else t["name"] for t in first["tools"]]
+    assert {"read_file", "run_snippet", "report", "get_diff", "search_code", "run_tests"} <= set(names)
+    assert res.meter.calls == 2 and res.meter.input_tokens > 0
+    assert any(r.name.startswith("llm ") and "2 calls" in r.detail for r in res.ledger.runs)
+
+
+def test_unevidenced_finding_is_an_opinion_and_a_wrong_quote_is_demoted(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    report = call(
+        "report",
+        findings=[
+            finding(evidence="trust me, E99"),  # unknown id: not evidence
+            finding(rule_id="naming", snippet="def nonexistent():", start_line=2, message="bad name"),
+        ],
+    )
+    with LLMServer("openai", scripted(call("read_file", path="calc.py"), report)) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "openai"))
+    by_rule = {f.rule_id: f for f in res.findings}
+    assert by_rule["zero-division"].evidenced is False and by_rule["zero-division"].severity is Severity.NOTE
+    assert by_rule["zero-division"].start_line == 7 and by_rule["zero-division"].evidence is None
+    assert by_rule["naming"].start_line is None  # demoted to the review body
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+def test_invalid_tool_args_are_seen_by_the_model_which_corrects(tmp_path: Path, wire: str) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    seen: list[str] = []
+
+    def correct(turn: Turn) -> Step:
+        seen.append(turn.last_result)
+        return call("read_file", path="calc.py")
+
+    script = scripted(
+        call("read_file", file="calc.py"),  # wrong parameter name
+        correct,
+        Step(calls=(Call("search_code", '{"pattern": '),)),  # not even JSON
+        lambda t: (seen.append(t.last_result), call("report", findings=[], summary="ok"))[1],
+    )
+    with LLMServer(wire, script) as srv:  # type: ignore[arg-type]
+        res = review_with_llm(repo, settings_for(srv.base_url, wire, max_retries=0))
+    assert res.run.stop_reason is StopReason.REPORTED
+    assert "invalid arguments for read_file" in seen[0] and "path: Field required" in seen[0]
+    # OpenAI carries arguments as a string, which may not be JSON; Anthropic always sends an object
+    assert ("not a JSON object" if wire == "openai" else "invalid arguments for search_code") in seen[1]
+    assert "def mean(xs):" in str(srv.requests[2]["messages"][-1])
+
+
+def test_invalid_report_is_answered_and_corrected(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    bad = call("report", findings=[{"path": "calc.py", "message": ""}])
+    with LLMServer("openai", scripted(bad, lambda t: call("report", findings=[finding()]))) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "openai"))
+    assert "invalid report" in srv.requests[1]["messages"][-1]["content"]
+    assert [f.rule_id for f in res.findings] == ["zero-division"]
+
+
+def test_repeated_calls_are_refused_and_stop_the_loop(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        HEAD,
+    )
+    with LLMServer("openai", scripted(then=call("read_file", path="calc.py"))) as srv:
+        res = review_with_llm(
+            repo,
+            settings_for(srv.base_url, "openai").model_copy(
+                update={
+                    "analyzers": settings_for(srv.base_url, "openai").analyzers.model_copy(
+                        update={"tests": False, "ruff": False, "ruff_format": False}
+                    )
+                }
+            ),
+        )
+    assert res.run.stop_reason is StopReason.REPEATED_ACTIONS
+    assert "repeated call read_file" in srv.requests[-1]["messages"][-1]["content"]
+
+
+def test_max_iterations_wraps_up_with_a_partial_report(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    n = iter(range(1, 1000))
+    with LLMServer(
+        "openai", scripted(then=lambda t: call("read_file", path="calc.py", start_line=next(n)))
+    ) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "openai"), limits=Limits(max_iterations=6))
+    assert res.run.stop_reason is StopReason.REPORTED  # the policy reported what it had
+    assert any("partial" in e and "6 iterations" in e for e in res.ledger.errors)
+    assert "nearly used up" in srv.requests[-1]["messages"][-1]["content"]
+
+
+def test_token_budget_exhaustion_mid_review_is_a_marked_partial_review(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path,
+        HEAD,
+    )
+    n = iter(range(1, 1000))
+    step = lambda t: Step(
+        calls=(Call("read_file", {"path": "calc.py", "start_line": next(n)}),), input_tokens=900
+    )
+    with LLMServer("anthropic", scripted(then=step)) as srv:
+        res = review_with_llm(
+            repo,
+            settings_for(srv.base_url, "anthropic", token_budget=2000, context_tokens=2000, max_tokens=100),
+        )
+    assert res.run.stop_reason is StopReason.REPORTED
+    assert len(srv.requests) == 2  # the third call would overrun the budget: not made
+    assert any("partial" in e and "token budget of 2,000" in e for e in res.ledger.errors)
+    assert res.meter.input_tokens == 1800
+
+
+def test_tool_timeout_is_an_observation(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    slow = call("run_snippet", code="import time\ntime.sleep(30)\n", timeout_s=1)
+    seen: list[str] = []
+    script = scripted(slow, lambda t: (seen.append(t.last_result), call("report", findings=[]))[1])
+    with LLMServer("openai", script) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "openai"))
+    assert res.run.stop_reason is StopReason.REPORTED
+    assert "(timeout)" in seen[0]
+
+
+def test_text_only_replies_are_nudged_then_wrapped_up(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+    with LLMServer("anthropic", scripted(then=text("LGTM!"))) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "anthropic"))
+    assert len(srv.requests) == 3
+    assert "Only tool calls are read" in srv.requests[1]["messages"][-1]["content"][-1]["text"]
+    assert any("stopped answering with tool calls" in e for e in res.ledger.errors)
+
+
+def test_files_that_did_not_fit_are_listed_as_not_reviewed(tmp_path: Path) -> None:
+    big = {f"pkg/mod{i}.py": "".join(f"VALUE_{i}_{j} = {j}\n" for j in range(150)) for i in range(6)}
+    repo = make_repo(tmp_path, big)
+    with LLMServer(
+        "openai", scripted(call("get_diff", path="pkg/mod5.py"), call("report", findings=[]))
+    ) as srv:
+        res = review_with_llm(repo, settings_for(srv.base_url, "openai", context_tokens=12000))
+    prompt = srv.requests[0]["messages"][1]["content"]
+    assert "Not shown, to stay within the token budget" in prompt
+    not_reviewed = [s for s in res.ledger.skipped if "not reviewed by the LLM" in s]
+    assert not_reviewed and all(s.startswith("pkg/mod") for s in not_reviewed)
+    assert not any(s.startswith("pkg/mod5.py") for s in not_reviewed)  # the model fetched it itself
+    shown = set(re.findall(r"<<<DATA diff (pkg/mod\d\.py)", prompt))
+    assert shown and shown.isdisjoint({s.split(":")[0] for s in not_reviewed})
+
+
+def test_multi_agent_specialists_run_and_are_merged(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, HEAD)
+
+    def specialist(turn: Turn) -> Step:
+        focus = re.search(r"Your focus as a specialist: (\w+)", turn.all_text)
+        assert focus is not None
+        if not turn.tool_results:
+            return call(
+                "run_snippet", code="from calc import mean\nmean([])\n", filename=f"p_{focus.group(1)}.py"
+            )
+        return call("report", findings=[finding(rule_id=f"bug-{focus.group(1)}", evidence=last_id(turn))])
+
+    with LLMServer("openai", specialist) as srv:
+        settings = settings_for(srv.base_url, "openai", multi_agent=True)
+        settings = settings.model_copy(
+            update={"analyzers": settings.analyzers.model_copy(update=QUICK["analyzers"])}
+        )
+        res = review_with_llm(repo, settings)
+    assert len(srv.requests) == 6  # three specialists, two turns each
+    [f] = res.findings  # the same flagged code from three specialists counts once
+    assert f.evidenced and f.start_line == 7
+    assert res.meter.calls == 6
+    _ = calls
