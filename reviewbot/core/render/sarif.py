@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.review import Review
@@ -21,6 +20,7 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "reviewbotFingerprint/v1"
 INFORMATION_URI = "https://github.com/reviewbot/reviewbot"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+_URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
 _MAX_DESCRIPTION = 1024  # GitHub's limit for short/full descriptions
 
 
@@ -30,7 +30,10 @@ def rule_key(finding: Finding) -> str:
 
 def artifact_uri(path: str) -> str:
     """A relative URI reference for a repository path (percent-encoded; raw bytes for non-UTF-8)."""
-    return quote(path.encode("utf-8", "surrogateescape"), safe="/")
+    # By hand: the core may not import urllib (an I/O package as far as the layer contract goes).
+    return "".join(
+        chr(b) if chr(b) in _URI_SAFE else f"%{b:02X}" for b in path.encode("utf-8", "surrogateescape")
+    )
 
 
 def _rule(finding: Finding) -> dict[str, Any]:
