@@ -1,9 +1,9 @@
 """The Flask receiver: verify, parse, enqueue durably, answer 202. No review work in the request.
 
-    POST /webhook   401 bad/missing signature, 413 body over 25 MB, 400 malformed, 202 enqueued,
-                    200 duplicate / ignored / handled, 503 the queue or the GitHub API is down
-    GET  /healthz   200 when the queue and every extra check (Docker) answer, else 503
-    GET  /metrics   Prometheus text format, from this app's own registry
+POST /webhook   401 bad/missing signature, 413 body over 25 MB, 400 malformed, 202 enqueued,
+                200 duplicate / ignored / handled, 503 the queue or the GitHub API is down
+GET  /healthz   200 when the queue and every extra check (Docker) answer, else 503
+GET  /metrics   Prometheus text format, from this app's own registry
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def create_app(
     if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
         from reviewbot.errors import ConfigError
 
-        raise ConfigError("webhook_secret is not set (REVIEWBOT_WEBHOOK_SECRET): deliveries cannot be verified")
+        raise ConfigError(
+            "webhook_secret is not set (REVIEWBOT_WEBHOOK_SECRET): deliveries cannot be verified"
+        )
     secret = settings.webhook_secret.get_secret_value().encode()
     tokens = github_client_factory if github_client_factory is not None else token_provider(settings)
     if lookup is None and tokens is not None:
@@ -90,9 +92,7 @@ def create_app(
         except ValueError as exc:
             return answer(event, "bad_request", 400, str(exc))
         try:
-            decision = decide(
-                event, headers.delivery, payload, review_drafts=review_drafts, lookup=lookup
-            )
+            decision = decide(event, headers.delivery, payload, review_drafts=review_drafts, lookup=lookup)
         except BadPayload as exc:
             return answer(event, "bad_request", 400, str(exc))
         except CodeHostError as exc:

@@ -21,8 +21,19 @@ from pydantic import SecretStr
 from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
 from reviewbot.settings import Settings
 
-#: PyGithub's own retry/throttle defaults sleep inside the request path; the receiver cannot wait.
-_CLIENT_OPTS = {"lazy": True, "timeout": 15, "retry": None, "seconds_between_requests": None, "seconds_between_writes": None}
+
+def _client(token: SecretStr, api_url: str) -> Github:
+    # PyGithub's default retries and request spacing sleep inside the call; the receiver cannot
+    # wait, and the job queue does its own backoff.
+    return Github(
+        auth=Auth.Token(token.get_secret_value()),
+        base_url=api_url,
+        lazy=True,
+        timeout=15,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
 
 
 class TokenProvider(Protocol):
@@ -53,7 +64,7 @@ class StaticTokenProvider:
         return self._token
 
     def github(self, installation_id: int | None) -> Github:
-        return Github(auth=Auth.Token(self._token.get_secret_value()), base_url=self._api_url, **_CLIENT_OPTS)
+        return _client(self._token, self._api_url)
 
     def forget(self, installation_id: int) -> None:
         pass
@@ -85,8 +96,12 @@ class AppTokenProvider:
         self._lock = threading.Lock()
         self._cache: dict[int, _Cached] = {}
         # iat 60 s in the past for clock drift; exp 300 s (GitHub refuses more than 600).
-        self._app_auth = Auth.AppAuth(app_id, private_key.get_secret_value(), jwt_expiry=300, jwt_issued_at=-60)
-        self._integration = GithubIntegration(auth=self._app_auth, base_url=api_url, **_CLIENT_OPTS)
+        self._app_auth = Auth.AppAuth(
+            app_id, private_key.get_secret_value(), jwt_expiry=300, jwt_issued_at=-60
+        )
+        self._integration = GithubIntegration(
+            auth=self._app_auth, base_url=api_url, timeout=15, retry=None, seconds_between_requests=None
+        )
         self.requests = 0  # access-token requests made: lets tests and metrics see the cache work
 
     def token(self, installation_id: int | None) -> SecretStr:
@@ -109,8 +124,7 @@ class AppTokenProvider:
             return fresh.token
 
     def github(self, installation_id: int | None) -> Github:
-        token = self.token(installation_id)
-        return Github(auth=Auth.Token(token.get_secret_value()), base_url=self._api_url, **_CLIENT_OPTS)
+        return _client(self.token(installation_id), self._api_url)
 
     def forget(self, installation_id: int) -> None:
         """An installation was removed or suspended: drop its token."""
@@ -127,10 +141,14 @@ def token_provider(settings: Settings, read_key: Callable[[str], str] | None = N
             try:
                 text = read_key(str(gh.private_key_path)) if read_key else gh.private_key_path.read_text()
             except OSError as exc:
-                raise ConfigError(f"github.private_key_path {gh.private_key_path} cannot be read: {exc}") from exc
+                raise ConfigError(
+                    f"github.private_key_path {gh.private_key_path} cannot be read: {exc}"
+                ) from exc
             key = SecretStr(text)
         if key is None:
-            raise ConfigError("github.app_id is set but neither github.private_key nor github.private_key_path")
+            raise ConfigError(
+                "github.app_id is set but neither github.private_key nor github.private_key_path"
+            )
         return AppTokenProvider(gh.app_id, key, gh.api_url)
     if gh.token is not None:
         return StaticTokenProvider(gh.token, gh.api_url)

@@ -115,8 +115,18 @@ def clone_pr(
     try:
         cmd.execute(["git", "init", "-q", "--template=", str(dest)], env=plain, kill_after_timeout=60)
         cmd.execute(
-            ["git", "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
-             "--", url, f"+{head_sha}:refs/reviewbot/head", f"+{base_sha}:refs/reviewbot/base"],
+            [
+                "git",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-recurse-submodules",
+                "--no-write-fetch-head",
+                "--",
+                url,
+                f"+{head_sha}:refs/reviewbot/head",
+                f"+{base_sha}:refs/reviewbot/base",
+            ],
             env=with_token,
             kill_after_timeout=timeout_s,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from github import GithubException
 from pydantic import ValidationError
@@ -51,13 +51,20 @@ def _ignored(reason: str) -> Decision:
     return Decision("ignored", reason)
 
 
-def _job_from_pr(delivery: str, trigger: str, repo: str, pr: PullRequest, inst: int | None, by: str) -> ReviewJob:
+def _job_from_pr(
+    delivery: str,
+    trigger: Literal["pull_request", "issue_comment"],
+    repo: str,
+    pr: PullRequest,
+    inst: int | None,
+    by: str,
+) -> ReviewJob:
     base_repo = pr.base.repo
     if base_repo is None:  # never seen in practice: the base repo is where the webhook comes from
         raise BadPayload("pull_request.base.repo is null")
     return ReviewJob(
         delivery_id=delivery,
-        trigger=trigger,  # type: ignore[arg-type]  # validated by the model
+        trigger=trigger,
         repo_full_name=repo,
         pr_number=pr.number,
         head_sha=pr.head.sha,
@@ -85,7 +92,9 @@ def decide(
         if event == "installation":
             ev = InstallationEvent.model_validate(payload)
             gone = ev.installation.id if ev.action in {"deleted", "suspend"} else None
-            return Decision("handled", f"installation {ev.installation.id} {ev.action}", forget_installation=gone)
+            return Decision(
+                "handled", f"installation {ev.installation.id} {ev.action}", forget_installation=gone
+            )
         if event == "pull_request":
             return _pull_request(delivery, PullRequestEvent.model_validate(payload), review_drafts)
         if event == "issue_comment":
@@ -156,4 +165,6 @@ class GithubLookup:
         try:
             return PullRequest.model_validate(raw)
         except ValidationError as exc:
-            raise CodeHostError(f"GitHub returned an unexpected pull request object: {exc.errors()[0]}") from exc
+            raise CodeHostError(
+                f"GitHub returned an unexpected pull request object: {exc.errors()[0]}"
+            ) from exc

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from webhooks.errors import JobSuperseded, PermanentJobError, QueueUnavailable, RetryableJobError
 from webhooks.jobs import JobContext, ReviewJob, ReviewJobRunner
@@ -104,6 +105,12 @@ class SqliteQueue:
         except sqlite3.Error as exc:
             raise QueueUnavailable(f"job database error: {exc}") from exc
 
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        """One row, with the statement run to completion: a half-read cursor would keep a read
+        transaction open and pin this connection to an old snapshot (it would never see a cancel)."""
+        rows = self._conn().execute(sql, args).fetchall()
+        return tuple(rows[0]) if rows else None
+
     # -- Queue port ----------------------------------------------------------------------------
     def enqueue(self, job: ReviewJob) -> EnqueueResult:
         now = self._clock()
@@ -129,11 +136,7 @@ class SqliteQueue:
         return EnqueueResult("enqueued", superseded=queued + running)
 
     def get(self, delivery_id: str) -> JobRecord | None:
-        row = (
-            self._conn()
-            .execute("SELECT payload, state, attempts, last_error FROM jobs WHERE id=?", (delivery_id,))
-            .fetchone()
-        )
+        row = self._one("SELECT payload, state, attempts, last_error FROM jobs WHERE id=?", (delivery_id,))
         if row is None:
             return None
         return JobRecord(ReviewJob.model_validate_json(row[0]), row[1], row[2], row[3])
@@ -179,16 +182,16 @@ class SqliteQueue:
         """Take the oldest ready job, or one whose worker's lease lapsed. Returns (job, attempt)."""
         now = self._clock()
         with self._tx() as db:
-            row = db.execute(
+            rows = db.execute(
                 "UPDATE jobs SET state='running', attempts=attempts+1, lease_until=?, worker=?, updated_at=? "
                 "WHERE id = (SELECT id FROM jobs WHERE (state='queued' AND run_after<=?) "
                 "            OR (state='running' AND lease_until<?) ORDER BY created_at LIMIT 1) "
                 "RETURNING id, payload, attempts",
                 (now + self.lease_s, worker, now, now, now),
-            ).fetchone()
-            if row is None:
+            ).fetchall()
+            if not rows:
                 return None
-            job_id, payload, attempts = row
+            job_id, payload, attempts = rows[0]
             if attempts > self.retry.max_attempts:
                 # Only reachable when workers died holding it: it may be what kills them.
                 db.execute(
@@ -204,7 +207,7 @@ class SqliteQueue:
             self._wakeup.wait(timeout)
 
     def is_cancelled(self, job_id: str, worker: str) -> bool:
-        row = self._conn().execute("SELECT cancel, state, worker FROM jobs WHERE id=?", (job_id,)).fetchone()
+        row = self._one("SELECT cancel, state, worker FROM jobs WHERE id=?", (job_id,))
         return row is None or bool(row[0]) or row[1] != "running" or row[2] != worker
 
     def heartbeat(self, worker: str) -> int:

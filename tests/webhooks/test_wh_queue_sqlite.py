@@ -1,0 +1,286 @@
+"""The embedded SQLite queue and worker pool: dedupe, supersede, retries, dead letter, leases."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from wh_fakegithub import FakeGitHub, fake_github
+from wh_gitserver import make_pr_repo, push_new_head, serve_git
+from wh_helpers import wait_until
+from wh_runners import ScriptedRunner, clone_runner
+
+from webhooks.auth import StaticTokenProvider
+from webhooks.errors import PermanentJobError, RetryableJobError
+from webhooks.jobs import ReviewJob
+from webhooks.queue import RetryPolicy
+from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+
+FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
+
+
+def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, url: str = "") -> ReviewJob:
+    return ReviewJob(
+        delivery_id=delivery,
+        trigger="pull_request",
+        repo_full_name="octo/hello",
+        pr_number=pr,
+        head_sha=head,
+        base_sha=base,
+        base_ref="main",
+        clone_url=url or "https://github.com/octo/hello.git",
+        installation_id=1,
+    )
+
+
+@pytest.fixture
+def queue(tmp_path: Path) -> Iterator[SqliteQueue]:
+    q = SqliteQueue(tmp_path / "jobs.sqlite3", retry=FAST, lease_s=5)
+    yield q
+    q.close()
+
+
+def run_pool(queue: SqliteQueue, runner: object, concurrency: int = 2) -> WorkerPool:
+    pool = WorkerPool(queue, runner, concurrency=concurrency, poll_s=0.05)  # type: ignore[arg-type]
+    pool.start()
+    return pool
+
+
+def test_enqueue_is_durable_and_deduplicated(tmp_path: Path, queue: SqliteQueue) -> None:
+    assert queue.enqueue(job("d1")).status == "enqueued"
+    assert queue.enqueue(job("d1")).status == "duplicate"
+    # A second process (a fresh connection) sees the job: it is on disk, not in memory.
+    other = SqliteQueue(tmp_path / "jobs.sqlite3")
+    rec = other.get("d1")
+    assert rec is not None and rec.state == "queued" and rec.job == job("d1")
+    assert other.stats().queued == 1
+
+
+def test_wal_mode(queue: SqliteQueue) -> None:
+    assert queue._conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_push_supersedes_queued_jobs_of_the_same_pr(queue: SqliteQueue) -> None:
+    queue.enqueue(job("old", head="1" * 40))
+    queue.enqueue(job("other-pr", head="1" * 40, pr=2))
+    result = queue.enqueue(job("new", head="2" * 40))
+    assert result.superseded == 1
+    old = queue.get("old")
+    assert old is not None and old.state == "superseded" and "superseded by new" in (old.last_error or "")
+    assert queue.get("other-pr").state == "queued"  # type: ignore[union-attr]
+    claimed = [queue.claim("w"), queue.claim("w"), queue.claim("w")]
+    assert sorted(c[0].delivery_id for c in claimed if c) == ["new", "other-pr"]
+
+
+def test_done_only_after_the_runner_returns(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner(hold_s=0.5)
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner)
+    try:
+        wait_until(lambda: queue.get("d1").state == "running")  # type: ignore[union-attr]
+        assert queue.stats().done == 0
+        wait_until(lambda: queue.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert runner.calls == [("d1", 1)]
+
+
+def test_running_job_of_an_older_head_is_cancelled(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner(hold_s=30)
+    queue.enqueue(job("old", head="1" * 40))
+    pool = run_pool(queue, runner, concurrency=1)
+    try:
+        wait_until(lambda: queue.get("old").state == "running")  # type: ignore[union-attr]
+        assert queue.enqueue(job("new", head="2" * 40)).superseded == 1
+        wait_until(lambda: queue.get("old").state == "superseded", timeout=10)  # type: ignore[union-attr]
+        runner.hold_s = 0
+        wait_until(lambda: queue.get("new").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+
+
+def test_transient_failures_retry_with_backoff_then_succeed(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner([RetryableJobError("GitHub 502"), RetryableJobError("Docker down")])
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner)
+    try:
+        wait_until(lambda: queue.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert runner.calls == [("d1", 1), ("d1", 2), ("d1", 3)]
+    assert queue.get("d1").attempts == 3  # type: ignore[union-attr]
+
+
+def test_backoff_delays_grow_exponentially() -> None:
+    import random
+
+    policy = RetryPolicy(max_attempts=6, base_delay_s=5, max_delay_s=60)
+    rng = random.Random(0)
+    for attempt, expected in zip(range(1, 7), [5, 10, 20, 40, 60, 60], strict=True):
+        assert expected <= policy.delay(attempt, rng) <= expected * 1.1
+    assert policy.delays() == [5, 10, 20, 40, 60]
+
+
+def test_permanent_failure_goes_to_dead_letter_with_the_reason(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner([PermanentJobError("installation 9 was removed")])
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner)
+    try:
+        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    rec = queue.get("d1")
+    assert rec is not None and rec.last_error == "permanent: installation 9 was removed"
+    assert runner.calls == [("d1", 1)]
+    assert [r.job.delivery_id for r in queue.by_state("dead")] == ["d1"]
+
+
+def test_exhausted_retries_go_to_dead_letter(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner([RuntimeError("boom")] * 3)
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner)
+    try:
+        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    rec = queue.get("d1")
+    assert rec is not None and rec.attempts == 3
+    assert rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
+
+
+def test_concurrency_limit(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner(hold_s=0.3)
+    for i in range(6):
+        queue.enqueue(job(f"d{i}", pr=i + 1))
+    pool = run_pool(queue, runner, concurrency=2)
+    try:
+        wait_until(lambda: queue.stats().done == 6)
+    finally:
+        pool.stop()
+    assert runner.max_active == 2
+
+
+def test_a_lapsed_lease_is_reclaimed_and_the_old_worker_cannot_finish(tmp_path: Path) -> None:
+    now = [1000.0]
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST, lease_s=10, clock=lambda: now[0])
+    q.enqueue(job("d1"))
+    first = q.claim("worker-a")
+    assert first is not None and first[1] == 1
+    assert q.claim("worker-b") is None  # leased
+    now[0] += 11  # worker-a stopped heartbeating (killed)
+    second = q.claim("worker-b")
+    assert second is not None and second[1] == 2
+    assert q.finish("d1", "worker-a", "done") is False  # a zombie cannot overwrite
+    assert q.finish("d1", "worker-b", "done") is True
+    assert q.get("d1").state == "done"  # type: ignore[union-attr]
+
+
+def test_a_job_that_keeps_killing_workers_ends_in_dead_letter(tmp_path: Path) -> None:
+    now = [1000.0]
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST, lease_s=10, clock=lambda: now[0])
+    q.enqueue(job("d1"))
+    for _ in range(FAST.max_attempts):
+        assert q.claim("w") is not None
+        now[0] += 11
+    assert q.claim("w") is None
+    rec = q.get("d1")
+    assert rec is not None and rec.state == "dead" and "worker died" in (rec.last_error or "")
+
+
+def test_heartbeat_keeps_a_long_job_leased(tmp_path: Path) -> None:
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST, lease_s=0.6)
+    runner = ScriptedRunner(hold_s=2.0)  # three leases long
+    q.enqueue(job("d1"))
+    pool = run_pool(q, runner, concurrency=1)
+    try:
+        wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert runner.calls == [("d1", 1)]  # never reclaimed mid-run
+
+
+def test_prune_keeps_the_dedupe_window(tmp_path: Path) -> None:
+    now = [1000.0]
+    q = SqliteQueue(tmp_path / "j.sqlite3", clock=lambda: now[0])
+    q.enqueue(job("d1"))
+    claimed = q.claim("w")
+    assert claimed is not None
+    q.finish("d1", "w", "done")
+    now[0] += 3 * 24 * 3600
+    assert q.prune() == 0 and q.enqueue(job("d1")).status == "duplicate"
+    now[0] += 6 * 24 * 3600
+    assert q.prune() == 1
+
+
+# -- with the real runner: git over HTTP, a fake GitHub, the token provider ----------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
+    pr = make_pr_repo(tmp_path)
+    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
+        yield gh, srv.url("octo/hello.git"), pr
+
+
+def test_worker_clones_reviews_and_publishes_once(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
+    gh, url, pr = world
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    pool = run_pool(q, runner)
+    try:
+        wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert len(gh.reviews) == 1
+    assert gh.reviews[0]["commit_id"] == pr.head_sha  # type: ignore[attr-defined]
+    assert gh.reviews[0]["body"] == "files: app.py,hooks_bait.sh"
+    assert list((tmp_path / "jobs").iterdir()) == []  # the clone was cleaned up
+
+
+def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
+    gh, url, pr = world
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
+    gh.fail_next.append(502)
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    pool = run_pool(q, runner)
+    try:
+        wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert q.get("d1").attempts == 2 and len(gh.reviews) == 1  # type: ignore[union-attr]
+
+
+def test_new_push_supersedes_and_only_the_new_head_is_published(
+    tmp_path: Path, world: tuple[FakeGitHub, str, object]
+) -> None:
+    gh, url, pr = world
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
+    gate = threading.Event()
+    tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
+    inner = clone_runner(tokens, gh.url, tmp_path / "jobs")
+    from wh_runners import diff_review
+
+    def slow_review(root: Path, j: ReviewJob) -> list[str]:
+        if j.delivery_id == "old":
+            gate.wait(20)  # the old head is mid-review when the new push arrives
+        return diff_review(root, j)
+
+    inner.review = slow_review
+    q.enqueue(job("old", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    pool = run_pool(q, inner, concurrency=2)
+    try:
+        wait_until(lambda: q.get("old").state == "running")  # type: ignore[union-attr]
+        new_head = push_new_head(pr, tmp_path, "x = 1\n")  # type: ignore[arg-type]
+        q.enqueue(job("new", head=new_head, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+        wait_until(lambda: q.get("new").state == "done")  # type: ignore[union-attr]
+        gate.set()
+        wait_until(lambda: q.get("old").state == "superseded")  # type: ignore[union-attr]
+    finally:
+        gate.set()
+        pool.stop()
+    assert [r["commit_id"] for r in gh.reviews] == [new_head]

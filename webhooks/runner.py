@@ -1,0 +1,104 @@
+"""The job runner: token -> clone (as data) -> review -> publish, translating every failure into
+"retry later" or "give up, with the reason" for the queue.
+
+The review and publish steps are injected, so the queue and worker are tested with a real clone
+and a loopback GitHub while the review itself is the `run_review` of the reviewbot package in
+production (`production_runner`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reviewbot.errors import (
+    CodeHostAuthError,
+    CodeHostError,
+    CodeHostRejected,
+    ConfigError,
+    ReviewbotError,
+    SandboxUnavailable,
+    WorkspaceError,
+)
+from webhooks.auth import TokenProvider
+from webhooks.clone import cloned_pr
+from webhooks.errors import CloneError, JobSuperseded, PermanentJobError, RetryableJobError
+from webhooks.jobs import JobContext, ReviewJob
+
+log = logging.getLogger(__name__)
+
+ReviewStep = Callable[[Path, ReviewJob], Any]
+"""Review the clone at `root`; returns whatever the publish step takes."""
+
+PublishStep = Callable[[Any, ReviewJob, TokenProvider], None]
+"""Post the result. Must be idempotent: an at-least-once queue may run it twice for one job."""
+
+
+class CloneReviewPublishRunner:
+    """A `ReviewJobRunner`. Checks the cancel flag between steps: a newer push wins."""
+
+    def __init__(
+        self,
+        tokens: TokenProvider | None,
+        review: ReviewStep,
+        publish: PublishStep,
+        *,
+        work_dir: Path | None = None,
+        clone_timeout_s: float = 600.0,
+    ) -> None:
+        self.tokens = tokens
+        self.review = review
+        self.publish = publish
+        self.work_dir = work_dir
+        self.clone_timeout_s = clone_timeout_s
+
+    def run(self, job: ReviewJob, ctx: JobContext) -> None:
+        if self.tokens is None:
+            raise PermanentJobError("no GitHub credentials configured (github.app_id + key, or github.token)")
+        self._check(job, ctx, "before starting")
+        try:
+            token = self.tokens.token(job.installation_id)
+        except CodeHostAuthError as exc:  # e.g. the installation was removed
+            raise PermanentJobError(str(exc)) from exc
+        except CodeHostError as exc:
+            raise RetryableJobError(str(exc)) from exc
+        if self.work_dir is not None:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with cloned_pr(
+                job.clone_url,
+                job.base_sha,
+                job.head_sha,
+                token=token,
+                parent=self.work_dir,
+                timeout_s=self.clone_timeout_s,
+            ) as root:
+                self._check(job, ctx, "after the clone")
+                result = _translate(lambda: self.review(root, job), "review")
+            self._check(job, ctx, "before publishing")
+            _translate(lambda: self.publish(result, job, self.tokens), "publish")  # type: ignore[arg-type]
+        except CloneError as exc:
+            if exc.retryable:
+                raise RetryableJobError(str(exc)) from exc
+            raise PermanentJobError(str(exc)) from exc
+
+    @staticmethod
+    def _check(job: ReviewJob, ctx: JobContext, where: str) -> None:
+        if ctx.cancelled():
+            raise JobSuperseded(f"{job.pr_key} has a newer head than {job.head_sha[:12]} ({where})")
+
+
+def _translate(step: Callable[[], Any], what: str) -> Any:
+    """reviewbot's errors -> the queue's: what a retry can fix (Docker down, GitHub 5xx) and what not."""
+    try:
+        return step()
+    except (JobSuperseded, PermanentJobError, RetryableJobError):
+        raise
+    except (CodeHostAuthError, CodeHostRejected, WorkspaceError, ConfigError) as exc:
+        raise PermanentJobError(f"{what}: {type(exc).__name__}: {exc}") from exc
+    except (SandboxUnavailable, CodeHostError) as exc:
+        raise RetryableJobError(f"{what}: {type(exc).__name__}: {exc}") from exc
+    except ReviewbotError as exc:
+        raise RetryableJobError(f"{what}: {type(exc).__name__}: {exc}") from exc
