@@ -9,38 +9,38 @@ The policy is the deterministic plan unless an LLM is configured (`settings.llm.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox import SandboxSpec
-from sandbox.archive import build_tar, extract_tar
-from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
-from sandbox.factory import open_backend
-
+from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.events import EventSink
 from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
-from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
 from reviewbot.core.review import Review
 from reviewbot.errors import AnalyzerError, SandboxUnavailable, WorkspaceError
 from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.install import run_install
 from reviewbot.pipeline.policy import DeterministicPolicy
 from reviewbot.pipeline.prepare import Prepared, prepare
 from reviewbot.pipeline.tools import AnalyzeCode, RunTests
 from reviewbot.settings import Settings
+from sandbox import SandboxSpec
+from sandbox.archive import build_tar, extract_tar
+from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
+from sandbox.factory import open_backend
 
 
 @dataclass(frozen=True)
 class ReviewRequest:
     repo_root: Path
-    base: str | None = None          # any git revision; default: merge-base with the default branch
-    head: str | None = None          # any git revision; default: the working tree
-    all_files: bool = False          # review every file, not only the change
-    untrusted: bool = False          # strangers' code: the process backend is refused unless allowed
+    base: str | None = None  # any git revision; default: merge-base with the default branch
+    head: str | None = None  # any git revision; default: the working tree
+    all_files: bool = False  # review every file, not only the change
+    untrusted: bool = False  # strangers' code: the process backend is refused unless allowed
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,16 @@ def sandbox_spec(settings: Settings) -> SandboxSpec:
             ca = s.ca_bundle.read_bytes()
         except OSError as exc:
             raise WorkspaceError(f"sandbox.ca_bundle {s.ca_bundle} cannot be read: {exc}") from exc
-    return SandboxSpec(image=s.image, cpus=s.cpus, memory_mb=s.memory_mb, pids=s.pids, timeout_s=s.timeout_s,
-                       runtime=s.runtime, ca_bundle=ca)
+    return SandboxSpec(
+        image=s.image,
+        cpus=s.cpus,
+        memory_mb=s.memory_mb,
+        pids=s.pids,
+        timeout_s=s.timeout_s,
+        runtime=s.runtime,
+        ca_bundle=ca,
+        network=bool(s.install_command),
+    )  # only the install step's own container uses it
 
 
 def default_tools(settings: Settings) -> list[Tool[ReviewDeps, Any]]:
@@ -100,11 +108,13 @@ def run_review(
     *,
     trace: EventSink | None = None,
     policy_factory: PolicyFactory | None = None,
+    extra_tools: Sequence[Tool[ReviewDeps, Any]] = (),
 ) -> ReviewOutcome:
     """Review the change. Raises WorkspaceError / SandboxUnavailable when it cannot start; analyzer
     failures during the review are recorded in `Review.errors` (the review is then incomplete)."""
-    prepared = prepare(request.repo_root, settings, base=request.base, head=request.head,
-                       all_files=request.all_files)
+    prepared = prepare(
+        request.repo_root, settings, base=request.base, head=request.head, all_files=request.all_files
+    )
     base_name = prepared.base or "(none)"
     head_name = prepared.head or "WORKTREE"
     if prepared.nothing_to_review:
@@ -113,27 +123,44 @@ def run_review(
     head_tar, base_tar, copy_notes = _pack(prepared)
     try:
         backend, warning = open_backend(
-            settings.sandbox.backend, untrusted=request.untrusted,
+            settings.sandbox.backend,
+            untrusted=request.untrusted,
             allow_process_for_untrusted=settings.sandbox.allow_process_backend_for_untrusted,
             image=settings.sandbox.image,
         )
     except SandboxStartError as exc:
         raise SandboxUnavailable(str(exc)) from exc
     try:
-        with backend.session(sandbox_spec(settings)) as session, \
-                _head_snapshot(request, prepared, head_tar) as root:
+        with (
+            backend.session(sandbox_spec(settings)) as session,
+            _head_snapshot(request, prepared, head_tar) as root,
+        ):
             session.upload("head", head_tar)
             if base_tar is not None:
                 session.upload("base", base_tar)
             deps = ReviewDeps(
-                root=root, session=session, settings=settings, diff=prepared.diff, diff_text=prepared.diff_text,
-                scoped=prepared.scoped, python_paths=prepared.python_paths, base_paths=prepared.base_paths,
-                head_texts=prepared.head_texts, base_texts=prepared.base_texts,
-                has_base=base_tar is not None, uses_ruff_format=prepared.uses_ruff_format,
+                root=root,
+                session=session,
+                settings=settings,
+                diff=prepared.diff,
+                diff_text=prepared.diff_text,
+                scoped=prepared.scoped,
+                python_paths=prepared.python_paths,
+                base_paths=prepared.base_paths,
+                head_texts=prepared.head_texts,
+                base_texts=prepared.base_texts,
+                has_base=base_tar is not None,
+                uses_ruff_format=prepared.uses_ruff_format,
+                has_ruff_config=prepared.has_ruff_config,
             )
             deps.ledger.skipped.extend([*prepared.skipped, *copy_notes])
+            run_install(session, settings, deps.ledger)  # before any test runs; a failure is a review error
             registry: ToolRegistry[ReviewDeps] = ToolRegistry(
-                default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s)
+                default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s
+            )
+            for tool in extra_tools:
+                if tool.name not in registry:
+                    registry.register(tool)
             loop = AgentLoop(registry, Limits.from_settings(settings.agent), sink=trace)
             policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
             run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
@@ -157,5 +184,10 @@ def run_review(
         files_reviewed=len(prepared.python_paths),
         partial=not run.complete,
     )
-    return ReviewOutcome(review, prepared.diff, dict(prepared.head_texts),
-                         warnings=tuple(w for w in (warning,) if w), agent=run)
+    return ReviewOutcome(
+        review,
+        prepared.diff,
+        dict(prepared.head_texts),
+        warnings=tuple(w for w in (warning,) if w),
+        agent=run,
+    )

@@ -11,7 +11,7 @@ cannot change how it is reviewed) and local mode from the working tree.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,7 +97,9 @@ class LLMSettings(_Section):
         default=None, description="Azure OpenAI api-version; when set, the key goes in an api-key header"
     )
     price_input_per_mtok: float | None = Field(default=None, ge=0, description="USD per million input tokens")
-    price_output_per_mtok: float | None = Field(default=None, ge=0, description="USD per million output tokens")
+    price_output_per_mtok: float | None = Field(
+        default=None, ge=0, description="USD per million output tokens"
+    )
     max_comments: int = Field(default=20, ge=0, description="Most LLM findings posted per review")
     max_comment_chars: int = Field(default=3000, ge=200)
     link_allowlist: list[str] = Field(
@@ -157,10 +159,11 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
 def config_from_files(pyproject_text: str | None, reviewbot_toml_text: str | None) -> dict[str, Any]:
     """Parse `[tool.reviewbot]` of pyproject.toml and the whole of `.reviewbot.toml` (which wins)."""
     merged: dict[str, Any] = {}
-    for name, text, pick in (
+    sources: tuple[tuple[str, str | None, Callable[[dict[str, Any]], Any]], ...] = (
         ("pyproject.toml", pyproject_text, lambda d: d.get("tool", {}).get("reviewbot", {})),
         (".reviewbot.toml", reviewbot_toml_text, lambda d: d),
-    ):
+    )
+    for name, text, pick in sources:
         if text is None:
             continue
         try:
@@ -179,7 +182,8 @@ def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     source = EnvSettingsSource(Settings, case_sensitive=False)
     source.env_vars = {k.lower(): v for k, v in environ.items() if k.upper().startswith("REVIEWBOT_")}
     try:
-        return _normalize_keys(source())
+        values: dict[str, Any] = _normalize_keys(source())
+        return values
     except ValueError as exc:
         raise ConfigError(f"a REVIEWBOT_* environment variable could not be parsed: {exc}") from exc
 
@@ -200,4 +204,6 @@ def load_settings(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {where}: {first['msg']} ({len(exc.errors())} error(s) in all)") from exc
+        raise ConfigError(
+            f"invalid setting {where}: {first['msg']} ({len(exc.errors())} error(s) in all)"
+        ) from exc

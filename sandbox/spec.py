@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 #: Environment variables a sandboxed command may see. Nothing else from the host is forwarded.
 ENV_ALLOWLIST = (
-    "PATH", "HOME", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "TZ",
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONHASHSEED",
+    "TZ",
     # Added for analyzers and test runners; none of these can carry a credential by design.
-    "PYTHONPATH", "PYTHONUNBUFFERED", "PYTHONIOENCODING", "NO_COLOR", "COLUMNS", "TERM", "TMPDIR",
+    "PYTHONPATH",
+    "PYTHONUNBUFFERED",
+    "PYTHONIOENCODING",
+    "NO_COLOR",
+    "COLUMNS",
+    "TERM",
+    "TMPDIR",
 )
 
 
@@ -22,28 +34,28 @@ class SandboxSpec:
     cpus: float = 1.0
     memory_mb: int = 1024
     pids: int = 256
-    timeout_s: float = 300.0          # default wall clock per command
-    tmp_size_mb: int = 256            # /tmp tmpfs
-    work_size_mb: int = 512           # the workspace volume (files copied in)
+    timeout_s: float = 300.0  # default wall clock per command
+    tmp_size_mb: int = 256  # /tmp tmpfs
+    work_size_mb: int = 512  # the workspace volume (files copied in)
     work_inodes: int = 200_000
-    max_output_bytes: int = 4 * 1024 * 1024   # per stream
-    max_file_size_mb: int = 256       # RLIMIT_FSIZE / ulimit fsize
+    max_output_bytes: int = 4 * 1024 * 1024  # per stream
+    max_file_size_mb: int = 256  # RLIMIT_FSIZE / ulimit fsize
     max_open_files: int = 1024
     network: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)   # extra env, filtered by the backend
-    runtime: str | None = None        # e.g. "runsc" (gVisor) when the engine offers it
-    ttl_s: int = 3600                 # a container outlives a killed bot by this much at most
-    ca_bundle: bytes | None = None    # PEM to trust inside the sandbox (TLS-inspecting proxies)
+    env: Mapping[str, str] = field(default_factory=dict)  # extra env, filtered by the backend
+    runtime: str | None = None  # e.g. "runsc" (gVisor) when the engine offers it
+    ttl_s: int = 3600  # a container outlives a killed bot by this much at most
+    ca_bundle: bytes | None = None  # PEM to trust inside the sandbox (TLS-inspecting proxies)
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-class Outcome(str, Enum):
-    OK = "ok"                  # exit code 0
-    NONZERO = "nonzero"        # ran to completion, exit code != 0
-    TIMEOUT = "timeout"        # killed at the wall clock
-    OOM = "oom"                # killed by the memory limit
-    TRUNCATED = "truncated"    # output exceeded the cap; the command was stopped
-    ERROR = "error"            # the sandbox failed; the command may not have run
+class Outcome(StrEnum):
+    OK = "ok"  # exit code 0
+    NONZERO = "nonzero"  # ran to completion, exit code != 0
+    TIMEOUT = "timeout"  # killed at the wall clock
+    OOM = "oom"  # killed by the memory limit
+    TRUNCATED = "truncated"  # output exceeded the cap; the command was stopped
+    ERROR = "error"  # the sandbox failed; the command may not have run
 
 
 @dataclass(frozen=True)

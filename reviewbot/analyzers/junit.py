@@ -22,8 +22,8 @@ MAX_DETAIL_CHARS = 4000
 class TestCase:
     nodeid: str
     path: str
-    line: int | None          # 1-based line of the test function, when pytest reported it
-    outcome: str              # passed | failed | error | skipped
+    line: int | None  # 1-based line of the test function, when pytest reported it
+    outcome: str  # passed | failed | error | skipped
     message: str = ""
     detail: str = ""
 
@@ -78,7 +78,9 @@ def parse_junit(data: bytes) -> JunitReport:
         if not classname and outcome == "error":
             # pytest records a module that failed to import as a nameless error case.
             mod_path = name.replace(".", "/") + ".py" if name else path
-            collection.append(TestCase(mod_path, mod_path, None, "error", message or "collection failed", detail))
+            collection.append(
+                TestCase(mod_path, mod_path, None, "error", message or "collection failed", detail)
+            )
             continue
         if not path:
             path = classname.rsplit(".", 1)[0].replace(".", "/") + ".py" if "." in classname else classname

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from unidiff import PatchSet
+from unidiff.patch import PatchSet
 
 from reviewbot.core.finding import Finding, Severity, Suggestion
 from reviewbot.errors import AnalyzerError
@@ -54,7 +54,9 @@ def fix_to_suggestion(text: str, edits: Sequence[Mapping[str, Any]], message: st
     for e in edits:
         end = e["end_location"]
         # An edit that ends at column 1 of a row stops before that row.
-        last = max(last, end["row"] - 1 if end["column"] == 1 and end["row"] > e["location"]["row"] else end["row"])
+        last = max(
+            last, end["row"] - 1 if end["column"] == 1 and end["row"] > e["location"]["row"] else end["row"]
+        )
     last = max(min(last, len(lines)), first)
     if first > len(lines):
         return None

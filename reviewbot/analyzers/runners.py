@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sandbox import CommandResult, Outcome, Session
-
 from reviewbot.analyzers import ruff_parse
 from reviewbot.analyzers.junit import JunitReport, parse_junit
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.errors import AnalyzerError
+from sandbox import CommandResult, Outcome, Session
 
 RUFF_TIMEOUT_S = 120.0
 
@@ -53,9 +52,20 @@ def _broken(name: str, result: CommandResult, what: str) -> str:
     return f"{name} {what} (exit {result.exit_code}): {_tail(result)}"
 
 
-def ruff_check_argv(paths: Sequence[str], extend_select: Sequence[str]) -> list[str]:
+#: What a repository without any ruff configuration is checked with (ruff's classic defaults), so a
+#: project that never chose ruff is not buried in the style rules of ruff's newer default set.
+CLASSIC_DEFAULT_RULES = ("E4", "E7", "E9", "F")
+
+
+def ruff_check_argv(
+    paths: Sequence[str], extend_select: Sequence[str], *, configured: bool = True
+) -> list[str]:
+    """`configured`: the repository has its own ruff configuration, which is respected and
+    extended; otherwise the classic defaults plus the curated rules are selected explicitly."""
     argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--force-exclude"]
-    if extend_select:
+    if not configured:
+        argv += ["--select", ",".join([*CLASSIC_DEFAULT_RULES, *extend_select])]
+    elif extend_select:
         argv += ["--extend-select", ",".join(extend_select)]
     return [*argv, "--", *paths]
 
@@ -71,12 +81,15 @@ def ruff_check(
     paths: Sequence[str],
     file_texts: Mapping[str, str],
     extend_select: Sequence[str] = (),
+    configured: bool = True,
     name: str = "ruff check",
 ) -> LintResult:
     """`ruff check` on `paths` with the repository's own configuration (+ curated rules on top)."""
     if not paths:
         return LintResult((), ToolRun(name=name, status=RunStatus.SKIPPED, detail="no Python files changed"))
-    result = session.run(ruff_check_argv(paths, extend_select), cwd=cwd, timeout_s=RUFF_TIMEOUT_S)
+    result = session.run(
+        ruff_check_argv(paths, extend_select, configured=configured), cwd=cwd, timeout_s=RUFF_TIMEOUT_S
+    )
     if not result.completed or result.exit_code not in (0, 1):
         error = _broken(name, result, "could not check the code (bad configuration?)")
         return LintResult((), _run(name, result, RunStatus.ERROR, error), error)
@@ -104,8 +117,16 @@ def ruff_format(session: Session, *, cwd: str, paths: Sequence[str], name: str =
 def pytest_argv(command: Sequence[str], junit_path: str, targets: Sequence[str]) -> list[str]:
     # xunit1 carries file and line; collection errors must not stop the other tests from running;
     # no cache provider: the workspace is throwaway and may be read-only in places.
-    extra = ["-p", "no:cacheprovider", "-o", "junit_family=xunit1", "--continue-on-collection-errors",
-             f"--junitxml={junit_path}", "-q", "--color=no"]
+    extra = [
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "junit_family=xunit1",
+        "--continue-on-collection-errors",
+        f"--junitxml={junit_path}",
+        "-q",
+        "--color=no",
+    ]
     return [*command, *extra, *(["--", *targets] if targets else [])]
 
 
@@ -129,13 +150,16 @@ def run_pytest(
     """Run the test command; `junit_path` is relative to the session's work root."""
     depth = len([p for p in cwd.split("/") if p and p != "."])
     rel_junit = "/".join([".."] * depth + [junit_path]) if depth else junit_path
-    result = session.run(pytest_argv(command, rel_junit, targets), cwd=cwd, timeout_s=timeout_s,
-                         env=dict(env or {}))
+    result = session.run(
+        pytest_argv(command, rel_junit, targets), cwd=cwd, timeout_s=timeout_s, env=dict(env or {})
+    )
     if result.outcome is Outcome.TIMEOUT:
         error = _broken(name, result, "")
         return TestRunResult(_run(name, result, RunStatus.TIMEOUT, error), None, error)
     if result.completed and result.exit_code == PYTEST_NOTHING_COLLECTED:
-        return TestRunResult(_run(name, result, RunStatus.SKIPPED, "no tests were collected"), JunitReport((), ()))
+        return TestRunResult(
+            _run(name, result, RunStatus.SKIPPED, "no tests were collected"), JunitReport((), ())
+        )
     if not result.completed or result.exit_code not in _PYTEST_TESTS_RAN:
         error = _broken(name, result, "could not run the tests")
         return TestRunResult(_run(name, result, RunStatus.ERROR, error), None, error, result.exit_code)

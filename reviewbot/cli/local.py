@@ -19,18 +19,26 @@ FORMATS = ("text", "markdown", "json", "sarif")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("local", help="review a local git repository's change",
-                       description="Review the change of a local repository: by default the working tree "
-                                   "(committed, uncommitted and untracked files) against the merge-base with "
-                                   "the default branch.")
+    p = sub.add_parser(
+        "local",
+        help="review a local git repository's change",
+        description="Review the change of a local repository: by default the working tree "
+        "(committed, uncommitted and untracked files) against the merge-base with "
+        "the default branch.",
+    )
     p.add_argument("repo", nargs="?", default=".", help="path to the repository (default: .)")
     p.add_argument("--base", help="base revision (default: merge-base with origin/HEAD, main or master)")
     p.add_argument("--head", help="head revision (default: the working tree)")
-    p.add_argument("--all", dest="all_files", action="store_true", help="review every file, not only the change")
+    p.add_argument(
+        "--all", dest="all_files", action="store_true", help="review every file, not only the change"
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     p.add_argument("--output", "-o", type=Path, help="write the report to FILE instead of stdout")
-    p.add_argument("--fail-on", choices=("error", "warning", "note", "never"),
-                   help="exit 1 when a finding is at or above this severity (default: error)")
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "note", "never"),
+        help="exit 1 when a finding is at or above this severity (default: error)",
+    )
     p.add_argument("--trace", type=Path, help="write the agent's decisions as JSON lines to FILE")
     p.add_argument("--sandbox", choices=("auto", "docker", "process"), help="sandbox backend (default: auto)")
     p.add_argument("--no-tests", action="store_true", help="do not run the test suite")
@@ -47,7 +55,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["sandbox"] = {"backend": args.sandbox}
     if args.no_tests:
         out["analyzers"] = {"tests": False}
-    llm = {k: v for k, v in (("provider", args.llm), ("base_url", args.llm_base_url), ("model", args.llm_model)) if v}
+    llm = {
+        k: v
+        for k, v in (("provider", args.llm), ("base_url", args.llm_base_url), ("model", args.llm_model))
+        if v
+    }
     if llm:
         out["llm"] = llm
     return out
@@ -80,7 +92,10 @@ def run(args: argparse.Namespace) -> int:
     request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
     with ExitStack() as stack:
         trace = stack.enter_context(JsonLinesSink(args.trace)) if args.trace else None
-        outcome = run_review(request, settings, trace=trace, policy_factory=output.policy_factory(settings))
+        choice = output.choose_policy(settings, os.environ)
+        outcome = run_review(
+            request, settings, trace=trace, policy_factory=choice.factory, extra_tools=choice.extra_tools
+        )
     for warning in outcome.warnings:
         print(f"reviewbot: warning: {warning}", file=sys.stderr)
     if outcome.nothing_to_review:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reviewbot import __version__
 from reviewbot.core.render.json_render import render_json
 from reviewbot.core.render.markdown import review_markdown
 from reviewbot.core.render.sarif import render_sarif_text
 from reviewbot.core.render.terminal import render_terminal
+from reviewbot.agent.tools import Tool
 from reviewbot.core.review import Review
 from reviewbot.errors import WorkspaceError
+from reviewbot.pipeline.deps import ReviewDeps
 from reviewbot.review import PolicyFactory, ReviewOutcome
 from reviewbot.settings import Settings
 
@@ -49,10 +54,17 @@ def exit_code(review: Review, settings: Settings) -> int:
     return EXIT_FINDINGS if review.fails(settings.fail_on_severity) else EXIT_OK
 
 
-def policy_factory(settings: Settings) -> PolicyFactory | None:
-    """The LLM policy when one is configured; None keeps the deterministic default."""
-    if settings.llm.provider == "none":
-        return None
-    from reviewbot.llm.factory import llm_policy_factory  # imported only when asked for
+@dataclass(frozen=True)
+class PolicyChoice:
+    factory: PolicyFactory | None = None
+    extra_tools: tuple[Tool[ReviewDeps, Any], ...] = ()
 
-    return llm_policy_factory(settings)
+
+def choose_policy(settings: Settings, environ: Mapping[str, str]) -> PolicyChoice:
+    """The LLM policy and its extra tools when an LLM is configured; else the deterministic
+    default (and no LLM code is even imported, so no network call can happen)."""
+    if settings.llm.provider == "none":
+        return PolicyChoice()
+    from reviewbot.llm.wiring import llm_policy_factory, llm_tools
+
+    return PolicyChoice(llm_policy_factory(settings, environ), tuple(llm_tools(settings)))

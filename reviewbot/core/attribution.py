@@ -110,16 +110,32 @@ def attribute_tests(
             continue
         base_id = base_file + sep + rest
         if base_failed is None or base_ran is None:
-            new.append(_test_finding(
-                test, f"`{test.nodeid}` {what} with this change (it could not be re-run at the base to compare).",
-                Severity.WARNING))
+            new.append(
+                _test_finding(
+                    test,
+                    f"`{test.nodeid}` {what} with this change "
+                    "(it could not be re-run at the base to compare).",
+                    Severity.WARNING,
+                )
+            )
         elif base_id in base_failed:
-            pre.append(_test_finding(test, f"`{test.nodeid}` {what} at the base too (already failing).",
-                                     Severity.NOTE))
+            pre.append(
+                _test_finding(
+                    test, f"`{test.nodeid}` {what} at the base too (already failing).", Severity.NOTE
+                )
+            )
         elif base_id in base_ran:
-            new.append(_test_finding(test, f"`{test.nodeid}` {what} with this change; it passes at the base.",
-                                     Severity.ERROR))
+            new.append(
+                _test_finding(
+                    test, f"`{test.nodeid}` {what} with this change; it passes at the base.", Severity.ERROR
+                )
+            )
         else:
-            new.append(_test_finding(test, f"`{test.nodeid}` {what}; it does not exist at the base (a new test).",
-                                     Severity.ERROR))
+            new.append(
+                _test_finding(
+                    test,
+                    f"`{test.nodeid}` {what}; it does not exist at the base (a new test).",
+                    Severity.ERROR,
+                )
+            )
     return TestAttribution(tuple(new), tuple(pre))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.core.finding import Finding, Severity
 
 
-class RunStatus(str, Enum):
-    OK = "ok"              # ran, result parsed (findings or not)
-    FAILED = "failed"      # ran; the thing it checks failed (e.g. tests failed) — results parsed
-    ERROR = "error"        # could not do its job: crash, bad config, unparsable output
+class RunStatus(StrEnum):
+    OK = "ok"  # ran, result parsed (findings or not)
+    FAILED = "failed"  # ran; the thing it checks failed (e.g. tests failed) — results parsed
+    ERROR = "error"  # could not do its job: crash, bad config, unparsable output
     TIMEOUT = "timeout"
-    SKIPPED = "skipped"    # deliberately not run; `detail` says why
+    SKIPPED = "skipped"  # deliberately not run; `detail` says why
 
 
 class ToolRun(BaseModel):
@@ -37,10 +37,13 @@ class Review(BaseModel):
     head: str = Field(description="Head revision, or 'WORKTREE' for the working tree")
     findings: tuple[Finding, ...] = ()
     preexisting: tuple[Finding, ...] = Field(
-        default=(), description="Problems that exist at the base too (already-failing tests): not this change's"
+        default=(),
+        description="Problems that exist at the base too (already-failing tests): not this change's",
     )
     runs: tuple[ToolRun, ...] = ()
-    errors: tuple[str, ...] = Field(default=(), description="Analyzer/sandbox failures: the review is incomplete")
+    errors: tuple[str, ...] = Field(
+        default=(), description="Analyzer/sandbox failures: the review is incomplete"
+    )
     skipped: tuple[str, ...] = Field(default=(), description="Files or steps not reviewed, with the reason")
     omitted: int = Field(default=0, ge=0, description="Findings dropped by the max-findings cap")
     files_reviewed: int = 0

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from sandbox import Session
-
 from reviewbot.core.diff import Diff
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import ToolRun
 from reviewbot.settings import Settings
+from sandbox import Session
 
 Revision = Literal["head", "base"]
 
@@ -44,11 +43,12 @@ class ReviewDeps:
     settings: Settings
     diff: Diff
     diff_text: str
-    scoped: bool                                  # False with --all: no diff scope, no baseline
-    python_paths: tuple[str, ...]                 # head-side Python files under review
-    base_paths: Mapping[str, str]                 # head path -> base path (renames), existing at base
-    head_texts: Mapping[str, str]                 # head file contents of python_paths
-    base_texts: Mapping[str, str]                 # base file contents, keyed by BASE path
+    scoped: bool  # False with --all: no diff scope, no baseline
+    python_paths: tuple[str, ...]  # head-side Python files under review
+    base_paths: Mapping[str, str]  # head path -> base path (renames), existing at base
+    head_texts: Mapping[str, str]  # head file contents of python_paths
+    base_texts: Mapping[str, str]  # base file contents, keyed by BASE path
     has_base: bool
     uses_ruff_format: bool
+    has_ruff_config: bool
     ledger: Ledger = field(default_factory=Ledger)

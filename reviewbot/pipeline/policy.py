@@ -41,10 +41,16 @@ def _failures(output: ToolOutput | None) -> list[FailedTest]:
     for key, collection in (("failures", False), ("collection_errors", True)):
         for case in output.data.get(key) or []:  # type: ignore[union-attr]
             assert isinstance(case, dict)
-            out.append(FailedTest(nodeid=str(case["nodeid"]), path=str(case["path"]),
-                                  line=case["line"] if isinstance(case["line"], int) else None,
-                                  message=str(case["message"] or ""), detail=str(case["detail"] or ""),
-                                  collection=collection))
+            out.append(
+                FailedTest(
+                    nodeid=str(case["nodeid"]),
+                    path=str(case["path"]),
+                    line=case["line"] if isinstance(case["line"], int) else None,
+                    message=str(case["message"] or ""),
+                    detail=str(case["detail"] or ""),
+                    collection=collection,
+                )
+            )
     return out
 
 

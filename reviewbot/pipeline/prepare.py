@@ -6,17 +6,16 @@ anything the repository controls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from sandbox.archive import FileEntry
 
 from reviewbot.adapters.git_workspace import GitWorkspace
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff, parse_diff
 from reviewbot.core.filtering import path_selected
 from reviewbot.settings import Settings
+from sandbox.archive import FileEntry
 
 #: Files whose presence says the repository formats with ruff (then `ruff format --check` runs).
 _FORMAT_MARKERS = {"pyproject.toml": "[tool.ruff.format]", "ruff.toml": "[format]", ".ruff.toml": "[format]"}
@@ -24,8 +23,8 @@ _FORMAT_MARKERS = {"pyproject.toml": "[tool.ruff.format]", "ruff.toml": "[format
 
 @dataclass(frozen=True)
 class Prepared:
-    base: str | None                 # base sha (None with --all and no base)
-    head: str | None                 # head sha, None = the working tree
+    base: str | None  # base sha (None with --all and no base)
+    head: str | None  # head sha, None = the working tree
     diff_text: str
     diff: Diff
     scoped: bool
@@ -37,6 +36,7 @@ class Prepared:
     base_texts: Mapping[str, str]
     skipped: tuple[str, ...]
     uses_ruff_format: bool
+    has_ruff_config: bool
 
     @property
     def nothing_to_review(self) -> bool:
@@ -49,6 +49,15 @@ def _decode(data: bytes) -> str:
 
 def uses_ruff_format(files: Mapping[str, bytes]) -> bool:
     return any(marker.encode() in files.get(name, b"") for name, marker in _FORMAT_MARKERS.items())
+
+
+def has_ruff_config(entries: Sequence[FileEntry]) -> bool:
+    """Does the repository configure ruff anywhere (ruff discovers config files hierarchically)?"""
+    for entry in entries:
+        name = entry.path.rsplit("/", 1)[-1]
+        if name in ("ruff.toml", ".ruff.toml") or (name == "pyproject.toml" and b"[tool.ruff" in entry.data):
+            return True
+    return False
 
 
 def prepare(
@@ -66,7 +75,9 @@ def prepare(
     if all_files:
         candidates = sorted(p for p in by_path if p.endswith(".py"))
     else:
-        candidates = [fc.path for fc in diff.files if fc.status != "deleted" and not fc.binary and fc.is_python]
+        candidates = [
+            fc.path for fc in diff.files if fc.status != "deleted" and not fc.binary and fc.is_python
+        ]
     python_paths: list[str] = []
     for path in candidates:
         if not path_selected(path, settings.include, settings.exclude):
@@ -105,4 +116,5 @@ def prepare(
         base_texts=base_texts,
         skipped=tuple(skipped),
         uses_ruff_format=uses_ruff_format({k: v.data for k, v in by_path.items() if k in _FORMAT_MARKERS}),
+        has_ruff_config=has_ruff_config(head_files),
     )

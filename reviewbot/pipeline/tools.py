@@ -14,6 +14,7 @@ from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.analyzers import runners
 from reviewbot.analyzers.junit import TestCase
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
+from reviewbot.pipeline.install import tests_blocked
 
 
 class AnalyzeParams(BaseModel):
@@ -47,11 +48,23 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         results = []
         if analyzers.ruff:
             select = analyzers.curated_select if analyzers.curated_rules else []
-            results.append(runners.ruff_check(session=deps.session, cwd=cwd, paths=paths, file_texts=texts,
-                                              extend_select=select, name=f"ruff check ({params.revision})"))
+            results.append(
+                runners.ruff_check(
+                    session=deps.session,
+                    cwd=cwd,
+                    paths=paths,
+                    file_texts=texts,
+                    extend_select=select,
+                    configured=deps.has_ruff_config,
+                    name=f"ruff check ({params.revision})",
+                )
+            )
         if analyzers.ruff_format and deps.uses_ruff_format:
-            results.append(runners.ruff_format(deps.session, cwd=cwd, paths=paths,
-                                               name=f"ruff format ({params.revision})"))
+            results.append(
+                runners.ruff_format(
+                    deps.session, cwd=cwd, paths=paths, name=f"ruff format ({params.revision})"
+                )
+            )
         findings: list[dict[str, Any]] = []
         errors: list[str] = []
         for result in results:
@@ -63,7 +76,12 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         text = f"{len(findings)} finding(s) in {len(paths)} file(s) at {params.revision}"
         if errors:
             text += "; analyzer errors: " + " | ".join(errors)
-        data: dict[str, Any] = {"revision": params.revision, "paths": paths, "findings": findings, "errors": errors}
+        data: dict[str, Any] = {
+            "revision": params.revision,
+            "paths": paths,
+            "findings": findings,
+            "errors": errors,
+        }
         return ToolOutput(ok=not errors, text=text, data=data)
 
 
@@ -81,8 +99,14 @@ _TEST_ENV = {"PYTHONPATH": "src:."}
 
 
 def _case_json(case: TestCase) -> dict[str, Any]:
-    return {"nodeid": case.nodeid, "path": case.path, "line": case.line, "outcome": case.outcome,
-            "message": case.message, "detail": case.detail}
+    return {
+        "nodeid": case.nodeid,
+        "path": case.path,
+        "line": case.line,
+        "outcome": case.outcome,
+        "message": case.message,
+        "detail": case.detail,
+    }
 
 
 def _to_base(node_id: str, base_paths: dict[str, str]) -> str:
@@ -99,6 +123,9 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
 
     def run(self, params: RunTestsParams, ctx: ToolContext[ReviewDeps]) -> ToolOutput:
         deps = ctx.deps
+        blocked = tests_blocked(deps.ledger)  # failures without the dependencies are not the change's
+        if blocked is not None:
+            return ToolOutput(ok=False, text=blocked, data={"revision": params.revision, "error": blocked})
         settings = deps.settings.analyzers
         base_map = dict(deps.base_paths)
         targets = params.node_ids
@@ -110,8 +137,13 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
             budget = max(1.0, min(budget, left))
         cwd = SANDBOX_DIRS[params.revision]
         result = runners.run_pytest(
-            deps.session, cwd=cwd, command=settings.test_command, junit_path=f"junit-{params.revision}.xml",
-            timeout_s=budget, targets=targets, name=f"pytest ({params.revision})",
+            deps.session,
+            cwd=cwd,
+            command=settings.test_command,
+            junit_path=f"junit-{params.revision}.xml",
+            timeout_s=budget,
+            targets=targets,
+            name=f"pytest ({params.revision})",
             env=_TEST_ENV,
         )
         if params.revision == "base" and targets and result.exit_code == runners.PYTEST_USAGE_ERROR:
@@ -119,13 +151,21 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
             # fall back to the files that exist, and let absent tests count as new.
             files = sorted({t.partition("::")[0] for t in targets})
             result = runners.run_pytest(
-                deps.session, cwd=cwd, command=settings.test_command, junit_path="junit-base-files.xml",
-                timeout_s=budget, targets=files, name="pytest (base, whole files)", env=_TEST_ENV,
+                deps.session,
+                cwd=cwd,
+                command=settings.test_command,
+                junit_path="junit-base-files.xml",
+                timeout_s=budget,
+                targets=files,
+                name="pytest (base, whole files)",
+                env=_TEST_ENV,
             )
         deps.ledger.runs.append(result.run)
         if result.error:
             deps.ledger.errors.append(result.error)
-            return ToolOutput(ok=False, text=result.error, data={"revision": params.revision, "error": result.error})
+            return ToolOutput(
+                ok=False, text=result.error, data={"revision": params.revision, "error": result.error}
+            )
         report = result.report
         assert report is not None
         data: dict[str, Any] = {

@@ -13,7 +13,7 @@ from reviewbot.analyzers.junit import parse_junit
 from reviewbot.analyzers.runners import pytest_argv
 from reviewbot.errors import AnalyzerError
 
-TESTS = '''
+TESTS = """
 import pytest
 def test_ok():
     pass
@@ -23,7 +23,7 @@ class TestK:
     @pytest.mark.parametrize("x", [1, 2])
     def test_p(self, x):
         assert x == 1
-'''
+"""
 
 
 def _run(tmp_path: Path) -> bytes:
@@ -53,7 +53,8 @@ def test_real_report_gives_node_ids_lines_and_collection_errors(tmp_path: Path) 
 def test_entity_bomb_is_refused() -> None:
     bomb = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
-<testsuites><testsuite><testcase classname="a" name="b"><failure message="&lol2;"/></testcase></testsuite></testsuites>"""
+<testsuites><testsuite><testcase classname="a" name="b">
+<failure message="&lol2;"/></testcase></testsuite></testsuites>"""
     with pytest.raises(AnalyzerError, match="malformed or unsafe"):
         parse_junit(bomb)
 

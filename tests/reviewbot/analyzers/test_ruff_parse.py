@@ -50,11 +50,20 @@ def test_check_output_becomes_findings_with_safe_fix_suggestions(tmp_path: Path)
 
 def test_unsafe_fix_is_mentioned_never_suggested() -> None:
     item = {
-        "code": "F841", "filename": "/work/head/m.py", "location": {"row": 2, "column": 5},
-        "end_location": {"row": 2, "column": 6}, "message": "Local variable `y` is assigned to but never used",
-        "url": None, "name": "unused-variable",
-        "fix": {"applicability": "unsafe", "message": "Remove assignment to unused variable `y`",
-                "edits": [{"content": "", "location": {"row": 2, "column": 1}, "end_location": {"row": 3, "column": 1}}]},
+        "code": "F841",
+        "filename": "/work/head/m.py",
+        "location": {"row": 2, "column": 5},
+        "end_location": {"row": 2, "column": 6},
+        "message": "Local variable `y` is assigned to but never used",
+        "url": None,
+        "name": "unused-variable",
+        "fix": {
+            "applicability": "unsafe",
+            "message": "Remove assignment to unused variable `y`",
+            "edits": [
+                {"content": "", "location": {"row": 2, "column": 1}, "end_location": {"row": 3, "column": 1}}
+            ],
+        },
     }
     [finding] = parse_check(json.dumps([item]), paths=["m.py"], file_texts={"m.py": "def g():\n    y = 1\n"})
     assert finding.suggestion is None
@@ -67,7 +76,9 @@ def test_fingerprint_survives_line_shift(tmp_path: Path) -> None:
     before = parse_check(out1, paths=["pkg/a.py"], file_texts={"pkg/a.py": SOURCE})
     shifted = "# a new comment\n\n" + SOURCE
     (tmp_path / "pkg" / "a.py").write_text(shifted)
-    out2 = subprocess.run(ruff_check_argv(["pkg/a.py"], []), cwd=tmp_path, capture_output=True, text=True).stdout
+    out2 = subprocess.run(
+        ruff_check_argv(["pkg/a.py"], []), cwd=tmp_path, capture_output=True, text=True
+    ).stdout
     after = parse_check(out2, paths=["pkg/a.py"], file_texts={"pkg/a.py": shifted})
     assert [f.start_line for f in after] == [(f.start_line or 0) + 2 for f in before]
     assert [f.fingerprint for f in after] == [f.fingerprint for f in before]
@@ -85,8 +96,13 @@ def test_format_diff_becomes_one_suggestion_per_change(tmp_path: Path) -> None:
 
 def test_fix_spanning_lines_replaces_whole_lines() -> None:
     text = "import b\nimport a\n\nx = 1\n"
-    edits = [{"content": "import a\nimport b\n", "location": {"row": 1, "column": 1},
-              "end_location": {"row": 3, "column": 1}}]
+    edits = [
+        {
+            "content": "import a\nimport b\n",
+            "location": {"row": 1, "column": 1},
+            "end_location": {"row": 3, "column": 1},
+        }
+    ]
     s = fix_to_suggestion(text, edits, "sort")
     assert s is not None and (s.start_line, s.end_line, s.replacement) == (1, 2, "import a\nimport b\n")
 

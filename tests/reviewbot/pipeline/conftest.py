@@ -17,7 +17,10 @@ from reviewbot.cli.main import main
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
@@ -64,7 +67,9 @@ class CliResult:
 
 
 @pytest.fixture
-def review(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Callable[..., CliResult]:
+def review(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Callable[..., CliResult]:
     """Run `reviewbot local REPO --format json` in-process with the process sandbox backend."""
     monkeypatch.setenv("REVIEWBOT_SANDBOX__BACKEND", "process")
     for name in ("REVIEWBOT_FAIL_ON", "REVIEWBOT_SCOPE"):

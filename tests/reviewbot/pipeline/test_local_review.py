@@ -28,8 +28,15 @@ MakeRepo = Callable[[dict[str, str]], Repo]
 
 
 def test_reports_only_lint_the_change_introduced(make_repo: MakeRepo, review: Review) -> None:
-    repo = make_repo({"lib.py": LIB, "noisy.py": NOISY, "tests/test_lib.py": TESTS.replace(
-        "\n\n\ndef test_already_broken():\n    assert sub(1, 1) == 5\n", "\n")})
+    repo = make_repo(
+        {
+            "lib.py": LIB,
+            "noisy.py": NOISY,
+            "tests/test_lib.py": TESTS.replace(
+                "\n\n\ndef test_already_broken():\n    assert sub(1, 1) == 5\n", "\n"
+            ),
+        }
+    )
     # Lines added above the old noise shift it; a new unused import and an eval are the change's.
     repo.commit({"noisy.py": "import sys\nimport json\n\n" + NOISY + "\n\ndef run(x):\n    return eval(x)\n"})
     result = review(repo, "--no-tests")
@@ -58,7 +65,9 @@ def test_new_test_failure_is_a_finding_already_failing_is_not(make_repo: MakeRep
 def test_working_tree_changes_are_reviewed_including_untracked(make_repo: MakeRepo, review: Review) -> None:
     repo = make_repo({"lib.py": LIB})
     repo.git("checkout", "-q", "main")
-    repo.write({"lib.py": LIB + "\n\ndef mul(a, b):\n    return a * undefined_name\n", "new_mod.py": "import re\n"})
+    repo.write(
+        {"lib.py": LIB + "\n\ndef mul(a, b):\n    return a * undefined_name\n", "new_mod.py": "import re\n"}
+    )
     result = review(repo, "--no-tests")
     assert {(r, p) for r, p, _ in rules(result.report)} == {("F821", "lib.py"), ("F401", "new_mod.py")}
     # The user's own index is untouched by the review.
@@ -100,7 +109,14 @@ def test_broken_ruff_config_is_an_error_not_clean(make_repo: MakeRepo, review: R
 
 
 def test_repository_ruff_config_and_noqa_are_respected(make_repo: MakeRepo, review: Review) -> None:
-    repo = make_repo({"lib.py": LIB, "pyproject.toml": "[tool.ruff.lint.per-file-ignores]\n'gen_*.py' = ['F401']\n"})
+    repo = make_repo(
+        {
+            "lib.py": LIB,
+            "pyproject.toml": (
+                "[tool.ruff.lint]\nselect = ['F']\n[tool.ruff.lint.per-file-ignores]\n'gen_*.py' = ['F401']\n"
+            ),
+        }
+    )
     repo.commit({"gen_a.py": "import os\n", "b.py": "import sys  # noqa: F401\nimport re\n"})
     found = rules(review(repo, "--no-tests").report)
     assert found == {("F401", "b.py", 2)}
@@ -115,6 +131,14 @@ def test_renamed_file_keeps_its_old_noise_out(make_repo: MakeRepo, review: Revie
     assert result.code == 0
 
 
+def test_unconfigured_repository_gets_classic_rules_not_ruff_style_defaults(
+    make_repo: MakeRepo, review: Review
+) -> None:
+    repo = make_repo({"lib.py": LIB})
+    repo.commit({"b.py": "import sys\nimport re\n\nprint(re)\n"})  # unsorted imports: not this repo's rule
+    assert rules(review(repo, "--no-tests").report) == {("F401", "b.py", 1)}
+
+
 def test_all_reviews_every_file(make_repo: MakeRepo, review: Review) -> None:
     repo = make_repo({"noisy.py": NOISY, "lib.py": LIB})
     result = review(repo, "--all", "--no-tests")
@@ -127,7 +151,7 @@ def test_formats_and_trace(make_repo: MakeRepo, review: Review, tmp_path: Path) 
     sarif = review(repo, "--no-tests", fmt="sarif")
     assert sarif.report is not None and sarif.report["version"] == "2.1.0"
     result = sarif.report["runs"][0]["results"][0]
-    assert result["ruleId"] == "F401" and result["partialFingerprints"]
+    assert result["ruleId"] == "ruff/F401" and result["partialFingerprints"]
     md = review(repo, "--no-tests", fmt="markdown")
     assert "F401" in md.out
     trace = tmp_path / "trace.jsonl"
