@@ -65,8 +65,10 @@ def wanted(settings: Settings) -> bool:
 
 
 def _tail(result: CommandResult, limit: int = 600) -> str:
+    """The end of what the command said, on one line (the CLI prints errors as one line)."""
     text = result.text("stderr").strip() or result.text("stdout").strip()
-    return text.replace("\x00", "")[-limit:]
+    lines = [" ".join(line.split()) for line in text.replace("\x00", "").splitlines()]
+    return " | ".join(line for line in lines if line)[-limit:]
 
 
 def _failure(result: CommandResult, timeout_s: float) -> tuple[RunStatus, str]:
