@@ -183,7 +183,8 @@ class GitWorkspace:
             raise WorkspaceError(f"invalid revision {rev!r}")
         code, out = self._run(
             ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
-            ok_codes=(0, 1, 128),
+            ok_codes=(0, 1),  # 1 = no such commit; anything else (dubious ownership, ...) says why
+            what=f"resolving {rev!r}",
         )
         sha = _decode(out).strip()
         if code != 0 or not sha:

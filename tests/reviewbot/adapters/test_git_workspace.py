@@ -394,3 +394,14 @@ def test_inherited_git_environment_is_ignored(
     write(repo, "mine.py", "m = 1\n")
     assert files_of(ws.diff_text("feature", None)) == {"mine.py": "added"}
     assert ws.read_at("HEAD", "other_only.py") is None
+
+
+def test_git_failure_is_reported_with_its_reason(repo: Path) -> None:
+    # A broken repository: git fails for a reason, and the error must give it rather than claim
+    # that the revision does not exist.
+    ws = GitWorkspace(repo)
+    (repo / ".git" / "HEAD").write_text("garbage\n")
+    with pytest.raises(WorkspaceError) as info:
+        ws.resolve("HEAD")
+    assert "unknown revision" not in str(info.value)
+    assert "fatal:" in str(info.value)
