@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reviewbot.agent.get_diff import GetDiff
 from reviewbot.agent.loop import Policy
-from reviewbot.agent.search_code import SearchCode
 from reviewbot.agent.tools import Tool
 from reviewbot.llm.model import Model, UsageMeter
 from reviewbot.llm.policy import LLMPolicy
@@ -27,9 +25,10 @@ PolicyFactory = Callable[[Any, Settings], Policy[Any]]
 
 
 def llm_tools(settings: Settings | None = None) -> list[Tool[Any, Any]]:
-    """The tools an LLM review adds to read_file/analyze_code/run_tests/report."""
-    max_bytes = settings.max_file_bytes if settings is not None else 1_000_000
-    return [SearchCode(max_file_bytes=max_bytes), GetDiff(), RunSnippet()]
+    """The tools an LLM review adds to the review's defaults (read_file, search_code, get_diff,
+    analyze_code, run_tests, report): run_snippet."""
+    del settings  # the snippet tool's limits come from the sandbox spec and its own parameters
+    return [RunSnippet()]
 
 
 def policy_factory_for(

@@ -1,9 +1,5 @@
-"""Real reviews for the LLM tests: a git repository in a tmp dir, the process sandbox, the agent
-loop with the review's tools plus the LLM ones, and a model talking HTTP to a loopback fake.
-
-`review_with_llm` mirrors `reviewbot.review.run_review` with the LLM tools registered (run_review
-takes a policy factory but not extra tools yet).
-"""
+"""Real reviews for the LLM tests: a git repository in a tmp dir, `run_review` with the process
+sandbox, the LLM policy and tools, and a model talking HTTP to a loopback fake."""
 
 from __future__ import annotations
 
@@ -12,22 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reviewbot.agent.builtin_tools import ReportTool
-from reviewbot.agent.loop import AgentLoop, AgentRun, Limits
-from reviewbot.agent.read_file import ReadFile
-from reviewbot.agent.tools import ToolRegistry
+from reviewbot.agent.loop import AgentRun, Limits
 from reviewbot.core.finding import Finding
+from reviewbot.core.review import Review
 from reviewbot.llm.model import UsageMeter
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.resolve import build_model
 from reviewbot.llm.wiring import llm_tools, policy_factory_for
-from reviewbot.pipeline.deps import Ledger, ReviewDeps
-from reviewbot.pipeline.prepare import prepare
-from reviewbot.pipeline.tools import AnalyzeCode, RunTests
-from reviewbot.review import sandbox_spec
+from reviewbot.review import ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
-from sandbox.archive import build_tar
-from sandbox.process import ProcessBackend
 
 BASE_FILES = {
     "calc.py": "def add(a, b):\n    return a + b\n",
@@ -78,9 +67,13 @@ def settings_for(base_url: str, wire: str, **llm: Any) -> Settings:
 @dataclass
 class Result:
     run: AgentRun
-    ledger: Ledger
+    review: Review
     meter: UsageMeter
     findings: list[Finding]
+
+    @property
+    def ledger(self) -> Review:  # errors / skipped / runs, as the review reports them
+        return self.review
 
 
 def review_with_llm(
@@ -94,32 +87,15 @@ def review_with_llm(
     model = build_model(settings.llm, environ or {}, sleep=lambda s: None)
     assert model is not None
     meter = UsageMeter()
-    prepared = prepare(repo, settings, base="main", head="feature", all_files=False)
-    head_tar, _ = build_tar(prepared.head_files)
-    base_tar, _ = build_tar(prepared.base_files)
-    with ProcessBackend().session(sandbox_spec(settings)) as session:
-        session.upload("head", head_tar)
-        session.upload("base", base_tar)
-        root = repo  # head == the checked-out branch
-        deps = ReviewDeps(
-            root=root,
-            session=session,
-            settings=settings,
-            diff=prepared.diff,
-            diff_text=prepared.diff_text,
-            scoped=prepared.scoped,
-            python_paths=prepared.python_paths,
-            base_paths=prepared.base_paths,
-            head_texts=prepared.head_texts,
-            base_texts=prepared.base_texts,
-            has_base=True,
-            uses_ruff_format=prepared.uses_ruff_format,
+    if limits is not None:
+        settings = settings.model_copy(
+            update={"agent": settings.agent.model_copy(update={"max_iterations": limits.max_iterations})}
         )
-        registry: ToolRegistry[ReviewDeps] = ToolRegistry(
-            [ReadFile(), AnalyzeCode(), RunTests(), ReportTool(), *llm_tools(settings)],
-            default_timeout_s=settings.agent.tool_timeout_s,
-        )
-        policy = policy_factory_for(model, settings, pr=pr, meter=meter)(deps, settings)
-        run = AgentLoop(registry, limits or Limits.from_settings(settings.agent)).run(policy, deps)
-    findings = list(run.report.findings) if run.report else []
-    return Result(run, deps.ledger, meter, findings)
+    outcome = run_review(
+        ReviewRequest(repo_root=repo, base="main", head="feature"),
+        settings,
+        policy_factory=policy_factory_for(model, settings, pr=pr, meter=meter),
+        extra_tools=llm_tools(settings),
+    )
+    assert outcome.agent is not None
+    return Result(outcome.agent, outcome.review, meter, list(outcome.review.findings))

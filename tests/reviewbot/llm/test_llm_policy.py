@@ -14,7 +14,8 @@ from reviewbot.core.finding import Severity
 from tests.fakes.llm_server import Call, LLMServer, Step, Turn, call, calls, scripted, text
 
 HEAD = {
-    "calc.py": "def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n",
+    "calc.py": "def add(a, b):\n    return a + b\n\n\n"
+    "def mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n",
 }
 QUICK = {"analyzers": {"tests": False, "ruff": False, "ruff_format": False}}
 
@@ -158,9 +159,10 @@ def test_token_budget_exhaustion_mid_review_is_a_marked_partial_review(tmp_path:
         HEAD,
     )
     n = iter(range(1, 1000))
-    step = lambda t: Step(
-        calls=(Call("read_file", {"path": "calc.py", "start_line": next(n)}),), input_tokens=900
-    )
+
+    def step(t):
+        return Step(calls=(Call("read_file", {"path": "calc.py", "start_line": next(n)}),), input_tokens=900)
+
     with LLMServer("anthropic", scripted(then=step)) as srv:
         res = review_with_llm(
             repo,

@@ -11,7 +11,6 @@ from reviewbot.errors import ConfigError, ModelError
 from reviewbot.llm.model import (
     AssistantMessage,
     ContextLengthError,
-    ToolCall,
     ToolResultMessage,
     ToolSpec,
     UsageMeter,
@@ -128,9 +127,9 @@ def test_5xx_without_retry_after_backs_off_exponentially() -> None:
 @pytest.mark.parametrize("wire", WIRES)
 def test_clear_errors_without_retry(wire: str, status: int, message: str, match: str, kind: type) -> None:
     sleeps: list[float] = []
-    with LLMServer(wire, scripted(Reply(error_body(wire, status, message), status))) as srv:  # type: ignore[arg-type]
-        with pytest.raises(kind, match=match) as info:
-            make(srv, sleeps).request("s", [UserMessage("u")], [], max_tokens=10)
+    srv = LLMServer(wire, scripted(Reply(error_body(wire, status, message), status)))  # type: ignore[arg-type]
+    with srv, pytest.raises(kind, match=match) as info:
+        make(srv, sleeps).request("s", [UserMessage("u")], [], max_tokens=10)
     assert sleeps == [] and len(srv.requests) == 1
     assert "sk-test-secret" not in str(info.value)
 
@@ -235,7 +234,5 @@ def test_replay_mode_answers_recorded_exchanges_and_checks_requests(wire: str, t
         ]
         assert m.request("s", hist, TOOLS, max_tokens=10).text == "fin"
     srv2 = LLMServer.replay(wire, path)  # type: ignore[arg-type]
-    with pytest.raises(AssertionError, match="differs from the recording"), srv2:
-        with pytest.raises(ModelError):
-            make(srv2).request("s", [UserMessage("something else")], TOOLS, max_tokens=10)
-    _ = ToolCall
+    with pytest.raises(AssertionError, match="differs from the recording"), srv2, pytest.raises(ModelError):
+        make(srv2).request("s", [UserMessage("something else")], TOOLS, max_tokens=10)
