@@ -151,7 +151,10 @@ def run_action(
     posted = post_failed = False
     if env.token is None:
         out.write(
-            "::warning::reviewbot: no GITHUB_TOKEN; the review is reported in this log and the job summary only\n"
+            annotation(
+                "warning", "reviewbot: no GITHUB_TOKEN; the review is only in this log and the summary"
+            )
+            + "\n"
         )
     else:
         host = PyGithubHost(env.repository, env.token, base_url=settings.github.api_url)

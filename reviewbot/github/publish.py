@@ -217,10 +217,10 @@ def publish_review(
     viewer = host.viewer_login()
     trusted = _trusted(host.list_posted(pr_number), viewer)
     known: set[str] = set()
-    for p in trusted:
-        known |= parse_markers(p.body)
-    summaries = [p for p in trusted if p.kind == "issue_comment" and SUMMARY_MARKER in p.body]
-    summary_post = max(summaries, key=lambda p: p.id) if summaries else None
+    for post in trusted:
+        known |= parse_markers(post.body)
+    summaries = [t for t in trusted if t.kind == "issue_comment" and SUMMARY_MARKER in t.body]
+    summary_post = max(summaries, key=lambda t: t.id) if summaries else None
     previous = parse_state(summary_post.body) if summary_post else None
 
     unique = list({f.fingerprint: f for f in review.findings}.values())

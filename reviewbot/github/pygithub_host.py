@@ -13,6 +13,10 @@ from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
+from github.IssueComment import IssueComment
+from github.PaginatedList import PaginatedList
+from github.PullRequestComment import PullRequestComment
+from github.PullRequestReview import PullRequestReview
 
 from reviewbot.errors import CodeHostAuthError, CodeHostError, CodeHostRejected
 from reviewbot.github.limits import Clock, Politeness, RateLimited, RetryPolicy, Transient
@@ -173,22 +177,24 @@ class PyGithubHost:
         return self._run(f"list files of #{number}", get, write=False)
 
     def list_posted(self, number: int) -> list[PostedText]:
-        def get() -> list[PostedText]:
-            pr = self._repo.get_pull(number)
-            out: list[PostedText] = []
-            for r in pr.get_reviews():
-                out.append(PostedText(r.id, "review", r.body or "", r.user.login, r.user.type == "Bot"))
-            for c in pr.get_review_comments():
-                out.append(
-                    PostedText(c.id, "review_comment", c.body or "", c.user.login, c.user.type == "Bot")
-                )
-            for i in pr.get_issue_comments():
-                out.append(
-                    PostedText(i.id, "issue_comment", i.body or "", i.user.login, i.user.type == "Bot")
-                )
-            return out
+        # One retried unit per list (not one for all three): a flaky API must not make a retry of
+        # the whole listing fail again on its last request.
+        sources: tuple[tuple[str, Any, str], ...] = (
+            ("review", PullRequestReview, f"/pulls/{number}/reviews"),
+            ("review_comment", PullRequestComment, f"/pulls/{number}/comments"),
+            ("issue_comment", IssueComment, f"/issues/{number}/comments"),
+        )
+        out: list[PostedText] = []
+        for kind, cls, path in sources:
 
-        return self._run(f"list comments of #{number}", get, write=False)
+            def get(cls: Any = cls, path: str = path, kind: Any = kind) -> list[PostedText]:
+                items = PaginatedList(cls, self._gh.requester, self._prefix + path, None)
+                return [
+                    PostedText(i.id, kind, i.body or "", i.user.login, i.user.type == "Bot") for i in items
+                ]
+
+            out += self._run(f"list {kind}s of #{number}", get, write=False)
+        return out
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import subprocess
 import threading
@@ -188,7 +189,8 @@ class FakeGitHub:
         self.checks_forbidden = False  # a token that may not create check runs (PAT, missing checks: write)
         self.viewer: str | None = None  # login for GET /user; None = installation token (403)
         self.injected: list[Injected] = []
-        self.flaky_every: int = 0  # every Nth request answers 502 before doing anything
+        self.flaky_rate = 0.0  # share of requests answering 502 before doing anything (seeded: reproducible)
+        self._flaky = random.Random(0)
         self._ids = itertools.count(1000)
         self._count = 0
         self._lock = threading.Lock()
@@ -221,6 +223,10 @@ class FakeGitHub:
 
     def fail_next(self, count: int, status: int = 502, *, writes_only: bool = False) -> None:
         self.injected += [Injected(status, "Server Error", {}, writes_only) for _ in range(count)]
+
+    def flaky(self, rate: float, seed: int = 0) -> None:
+        """Intermittent 502s on a reproducible schedule."""
+        self.flaky_rate, self._flaky = rate, random.Random(seed)
 
     def writes(self, *, succeeded: bool = False) -> list[Recorded]:
         return [r for r in self.requests if r.is_write and (not succeeded or r.status < 300)]
@@ -279,7 +285,7 @@ class FakeGitHub:
         except openapi.NoSuchOperation:
             raise RequestError(404, "Not Found") from None
         rec.operation = op.operation_id
-        if self.flaky_every and self._count % self.flaky_every == 0:
+        if self.flaky_rate and self._flaky.random() < self.flaky_rate:
             raise RequestError(502, "Server Error")
         for i, inj in enumerate(self.injected):
             if method in WRITE_METHODS or not inj.writes_only:

@@ -20,6 +20,15 @@ class GitRepo:
         self.git("config", "user.name", "Dev")
         self.git("config", "commit.gpgsign", "false")
 
+    @staticmethod
+    def clone_shallow(source: Path, target: Path, branch: str) -> None:
+        """What actions/checkout does by default: a depth-1 clone."""
+        subprocess.run(
+            ["git", "clone", "-q", "--depth", "1", "--branch", branch, source.as_uri(), str(target)],
+            check=True,
+            capture_output=True,
+        )
+
     def git(self, *args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=self.path, capture_output=True, text=True, check=True

@@ -17,7 +17,10 @@ def test_token_shapes_are_redacted() -> None:
 
 
 def test_private_key_block_is_redacted_whole() -> None:
-    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAA\n-----END OPENSSH PRIVATE KEY-----"
+    key = (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nAAAA\n"
+        "-----END OPENSSH PRIVATE KEY-----"
+    )
     out = redact_secrets(f"before\n{key}\nafter")
     assert "b3BlbnNzaC1rZXktdjEAAAAA" not in out
     assert out == f"before\n{REDACTED}\nafter"
