@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     queue: str = "sqlite"
     data_dir: Path = Path(".reviewbot")
+    webhook_review_drafts: bool = Field(default=False, description="Review draft PRs on pull_request events")
+    webhook_workers: int = Field(default=2, ge=1, description="Concurrent review jobs per bot process")
 
     @property
     def fail_on_severity(self) -> Severity | None:
