@@ -216,8 +216,9 @@ def _header_paths(rest: str) -> tuple[str, str]:
 def _file_name(line: str, marker: str) -> str | None:
     """Path from a '--- a/x' / '+++ b/x' line (None for /dev/null). git appends a tab to names with spaces."""
     name = line[len(marker) :].rstrip("\n")
-    if "\t" in name and not name.startswith('"'):
-        name = name.split("\t", 1)[0]
+    if "\t" in name:
+        # Quoted names keep their tab-free quoted form: cut after the closing quote.
+        name = name[: name.rindex('"') + 1] if name.startswith('"') else name.split("\t", 1)[0]
     name = unquote_path(name)
     return None if name == _DEV_NULL else _strip_prefix(name, "a/" if marker.startswith("-") else "b/")
 

@@ -120,6 +120,8 @@ CASES = [
         "paths_with_spaces", "my dir/my file.py", "my dir/my file.py", "modified", added=(2,), context=(1,)
     ),
     Expect("paths_with_spaces", "x b/y", "x b/y", "modified", added=(2,), context=(1,)),
+    # git quotes a non-ASCII name and, because it has a space, appends a tab after the quote.
+    Expect("quoted_path_with_space", "ünï code.py", "ünï code.py", "modified", added=(2,), context=(1,)),
     Expect("paths_with_spaces", "pic ture.png", "pic ture.png", "modified", binary=True, hunks=0),
     Expect("paths_with_spaces", "brand new.txt", None, "added", old_mode=None, added=(1,)),
     Expect(
