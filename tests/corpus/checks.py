@@ -22,6 +22,9 @@ from corpus.gitrepo import Repo, exported
 from reviewbot.settings import AnalyzerSettings
 
 CURATED: tuple[str, ...] = tuple(AnalyzerSettings().curated_select)
+#: What reviewbot selects in a repository without any ruff configuration: ruff's classic defaults
+#: (stable across ruff versions, unlike `ruff check`'s own default set) plus the curated rules.
+CLASSIC = ("E4", "E7", "E9", "F")
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -59,6 +62,18 @@ def head_line(repo: Repo, path: str, needle: str) -> int:
 
 
 # -- ruff ----------------------------------------------------------------------------------------
+def configures_ruff(root: Path) -> bool:
+    """Does the checkout configure ruff anywhere (ruff.toml, .ruff.toml, or [tool.ruff] in a pyproject)?"""
+    for path in root.rglob("*"):
+        if path.name in ("ruff.toml", ".ruff.toml"):
+            return True
+        if path.name == "pyproject.toml" and "[tool.ruff" in path.read_text(
+            encoding="utf-8", errors="replace"
+        ):
+            return True
+    return False
+
+
 def ruff(
     root: Path, paths: Sequence[str], *extra: str, curated: bool = True, may_fail: bool = False
 ) -> tuple[int, list[Diag]]:
@@ -66,8 +81,10 @@ def ruff(
     if not paths:
         return 0, []
     argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--force-exclude"]
-    if curated:
+    if curated and configures_ruff(root):
         argv += ["--extend-select", ",".join(CURATED)]
+    elif curated:
+        argv += ["--select", ",".join((*CLASSIC, *CURATED))]
     done = subprocess.run(
         [*argv, *extra, "--", *paths], cwd=root, capture_output=True, text=True, check=False
     )

@@ -60,6 +60,7 @@ class Scenario:
     errors: bool = False  # Review.errors must say what broke
     nothing_to_review: bool = False
     worktree_changes: bool = False  # uncommitted/untracked files are part of the change
+    cli_args: tuple[str, ...] = ()  # extra `reviewbot local` arguments
 
     @property
     def slow(self) -> bool:
@@ -152,25 +153,23 @@ def _rename_pure(repo: Repo) -> None:
 
 
 def _rename_with_edits(repo: Repo) -> None:
-    repo.branch("refactor/sigspec")
-    repo.mv("toolz/_signatures.py", "toolz/_sigspec.py")
+    repo.branch("refactor/compat")
+    repo.mv("toolz/compatibility.py", "toolz/compat.py")
+    repo.replace("toolz/compat.py", "import warnings\n", "# Kept for old imports only.\nimport warnings\n")
     repo.replace(
-        "toolz/_sigspec.py",
-        '"""Internal module for better introspection of builtins.\n',
-        '"""Internal module for introspection of builtins (formerly ``_signatures``).\n',
+        "toolz/compat.py", "import operator\nimport sys\n", "import operator\nimport os\nimport sys\n"
     )
     repo.replace(
-        "toolz/_sigspec.py",
-        '    """ Like ``is_valid_args`` for the given signature spec"""\n',
-        '    """Like ``is_valid_args`` for the given signature spec."""\n    checked = len(args)\n',
+        "toolz/tests/test_compatibility.py",
+        "        import toolz.compatibility\n",
+        "        import toolz.compat\n",
     )
     repo.replace(
-        "toolz/functoolz.py", "from . import _signatures as _sigs", "from . import _sigspec as _sigs"
+        "toolz/tests/test_compatibility.py",
+        "importlib.reload(toolz.compatibility)",
+        "importlib.reload(toolz.compat)",
     )
-    for test in ("toolz/tests/test_inspect_args.py", "toolz/tests/test_signatures.py"):
-        repo.replace(test, "import toolz._signatures as _sigs", "import toolz._sigspec as _sigs")
-        repo.replace(test, "from toolz._signatures import builtins", "from toolz._sigspec import builtins")
-    repo.commit_all("Rename _signatures to _sigspec")
+    repo.commit_all("Rename toolz.compatibility to toolz.compat")
 
 
 # -- (e) the base moved on -----------------------------------------------------------------------
@@ -183,16 +182,17 @@ def _base_moved_on(repo: Repo) -> None:
     repo.checkout("main")
     # After the branch point: a cleanup of lines the branch still has in their old (noisy) form...
     repo.replace(
-        "toolz/sandbox/core.py",
-        "        return '=%s=' % str(self.item)\n",
-        "        return f'={self.item!s}='\n",
+        "toolz/sandbox/__init__.py",
+        "from .core import EqualityHashKey, unzip\nfrom .parallel import fold\n",
+        "from .core import EqualityHashKey as EqualityHashKey, unzip as unzip\n"
+        "from .parallel import fold as fold\n",
     )
     repo.replace(
-        "toolz/sandbox/core.py",
-        "        return '=%s=' % repr(self.item)\n",
-        "        return f'={self.item!r}='\n",
+        "toolz/functoolz.py",
+        'raise TypeError("Arguments to memoized function must be hashable")\n',
+        'raise TypeError("Arguments to memoized function must be hashable") from None\n',
     )
-    repo.commit_all("sandbox: f-strings")
+    repo.commit_all("Explicit re-exports; raise ... from None")
     # ...and new problems that only main has.
     repo.write("toolz/debugging.py", "import os\n\n\ndef evaluate(source):\n    return eval(source)\n")
     repo.append(
@@ -346,14 +346,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="(d) a module renamed with small edits (one of them a new problem), imports updated",
         build=_rename_with_edits,
         exit_code=1,
-        # Updating an import inside an import block that ruff already flags (I001 in the test files)
-        # changes the flagged text; whether that counts as new is the fingerprint's call, so the
-        # scenario pins only what must and must not appear.
-        exact=False,
-        report=(Expect("ruff", "toolz/_sigspec.py", "F841", line="    checked = len(args)"),),
+        cli_args=("--fail-on", "warning"),
+        report=(
+            Expect("ruff", "toolz/compat.py", "F401", line="import os"),
+            Expect("ruff", "toolz/compat.py", "E402", line="import os"),
+        ),
         not_report=(
-            Expect("ruff", "toolz/_sigspec.py", "RUF059", base_path="toolz/_signatures.py"),
-            Expect("ruff", "toolz/_sigspec.py", "I001", base_path="toolz/_signatures.py"),
+            Expect(
+                "ruff", "toolz/compat.py", "E402", line="import operator", base_path="toolz/compatibility.py"
+            ),
+            Expect("ruff", "toolz/compat.py", "E402", line="import sys", base_path="toolz/compatibility.py"),
+            Expect(
+                "ruff",
+                "toolz/compat.py",
+                "F401",
+                line="from collections.abc import Sequence",
+                base_path="toolz/compatibility.py",
+            ),
         ),
     ),
     Scenario(
@@ -362,22 +371,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="(e) main got new commits (a cleanup and new problems) after the branch point",
         build=_base_moved_on,
         exit_code=1,
+        cli_args=("--fail-on", "warning"),
         report=(Expect("ruff", "toolz/utils.py", "F401", line="import warnings"),),
         not_report=(
+            Expect("ruff", "toolz/sandbox/__init__.py", "F401", line="from .core import", kind="unchanged"),
             Expect(
-                "ruff",
-                "toolz/sandbox/core.py",
-                "UP031",
-                line="return '=%s=' % str(self.item)",
-                kind="unchanged",
+                "ruff", "toolz/sandbox/__init__.py", "F401", line="from .parallel import", kind="unchanged"
             ),
-            Expect(
-                "ruff",
-                "toolz/sandbox/core.py",
-                "UP031",
-                line="return '=%s=' % repr(self.item)",
-                kind="unchanged",
-            ),
+            Expect("ruff", "toolz/functoolz.py", "B904", line="must be hashable", kind="unchanged"),
         ),
     ),
     Scenario(
@@ -386,7 +387,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         description="(f) docs and a refactor: no findings",
         build=_clean_pr,
         exit_code=0,
-        not_report=(Expect("ruff", "toolz/recipes.py", "I001", kind="baseline"),),
+        not_report=(Expect("ruff", "toolz/functoolz.py", "B904", line="must be hashable"),),
     ),
     Scenario(
         name="worktree",
