@@ -41,8 +41,9 @@ class TimedModel:
         self.name = inner.name
         self.seconds = 0.0
 
-    def request(self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *,
-                max_tokens: int) -> ModelResponse:
+    def request(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+    ) -> ModelResponse:
         start = time.perf_counter()
         try:
             return self.inner.request(system, messages, tools, max_tokens=max_tokens)
@@ -51,8 +52,14 @@ class TimedModel:
 
 
 def git(repo: Path, *args: str) -> None:
-    env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@x", "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+    env = {
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@x",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@x",
+        "HOME": str(repo),
+        "PATH": "/usr/bin:/bin",
+    }
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
@@ -87,8 +94,12 @@ def one_review(files: list[Path], *, analyzers: bool, context_tokens: int = 32_0
         repo, lines = make_change(Path(tmp), files)
         overrides: dict[str, Any] = {
             "sandbox": {"backend": "process"},
-            "llm": {"provider": "openai", "model": "bench", "base_url": srv.base_url,
-                    "context_tokens": context_tokens},
+            "llm": {
+                "provider": "openai",
+                "model": "bench",
+                "base_url": srv.base_url,
+                "context_tokens": context_tokens,
+            },
         }
         if not analyzers:
             overrides["analyzers"] = {"tests": False, "ruff": False, "ruff_format": False}
@@ -98,18 +109,29 @@ def one_review(files: list[Path], *, analyzers: bool, context_tokens: int = 32_0
         model = TimedModel(inner)
         meter = UsageMeter()
         start = time.perf_counter()
-        outcome = run_review(ReviewRequest(repo_root=repo, base="main", head="feature"), settings,
-                             policy_factory=policy_factory_for(model, settings, meter=meter),
-                             extra_tools=llm_tools(settings))
+        outcome = run_review(
+            ReviewRequest(repo_root=repo, base="main", head="feature"),
+            settings,
+            policy_factory=policy_factory_for(model, settings, meter=meter),
+            extra_tools=llm_tools(settings),
+        )
         total = time.perf_counter() - start
         run = outcome.agent
         assert run is not None
         tools = sum(e.duration_s or 0.0 for e in run.events if e.kind.value == "result")
         loop_own = max(run.elapsed_s - tools - model.seconds, 0.0)
-        return {"files": len(files), "lines": lines, "prompt_tokens": meter.input_tokens,
-                "largest_prompt": max(len(str(r)) // 4 for r in srv.requests), "calls": meter.calls,
-                "total_s": total, "model_s": model.seconds, "tools_s": tools, "loop_s": loop_own,
-                "skipped": sum("not reviewed by the LLM" in s for s in outcome.review.skipped)}
+        return {
+            "files": len(files),
+            "lines": lines,
+            "prompt_tokens": meter.input_tokens,
+            "largest_prompt": max(len(str(r)) // 4 for r in srv.requests),
+            "calls": meter.calls,
+            "total_s": total,
+            "model_s": model.seconds,
+            "tools_s": tools,
+            "loop_s": loop_own,
+            "skipped": sum("not reviewed by the LLM" in s for s in outcome.review.skipped),
+        }
 
 
 def main() -> int:
@@ -117,15 +139,21 @@ def main() -> int:
     print(f"{'files':>5} {'lines':>6} {'prompt tok':>10} {'max prompt':>10} {'calls':>5} {'not revd':>8}")
     for n in sizes:
         r = one_review(FILES[:n], analyzers=False)
-        print(f"{r['files']:>5} {r['lines']:>6} {r['prompt_tokens']:>10,} {r['largest_prompt']:>10,} "
-              f"{r['calls']:>5} {r['skipped']:>8}")
+        print(
+            f"{r['files']:>5} {r['lines']:>6} {r['prompt_tokens']:>10,} {r['largest_prompt']:>10,} "
+            f"{r['calls']:>5} {r['skipped']:>8}"
+        )
     print("\nloop overhead with a zero-latency model (full review: ruff + pytest + LLM), 3 runs:")
-    print(f"{'files':>5} {'total s':>8} {'tools s':>8} {'model http s':>12} {'loop+policy s':>13} {'overhead':>8}")
+    print(
+        f"{'files':>5} {'total s':>8} {'tools s':>8} {'model s':>12} {'loop s':>13} {'overhead':>8}"
+    )
     for n in (4, 16):
         for _ in range(3):
             r = one_review(FILES[:n], analyzers=True)
-            print(f"{r['files']:>5} {r['total_s']:>8.3f} {r['tools_s']:>8.3f} {r['model_s']:>12.3f} "
-                  f"{r['loop_s']:>13.4f} {100 * r['loop_s'] / r['total_s']:>7.2f}%")
+            print(
+                f"{r['files']:>5} {r['total_s']:>8.3f} {r['tools_s']:>8.3f} {r['model_s']:>12.3f} "
+                f"{r['loop_s']:>13.4f} {100 * r['loop_s'] / r['total_s']:>7.2f}%"
+            )
     return 0
 
 
