@@ -132,7 +132,7 @@ class RedisQueue:
     def stats(self) -> QueueStats:
         try:
             return QueueStats(
-                queued=self.rq.count + ScheduledJobRegistry(queue=self.rq).count,
+                queued=self.rq.count + ScheduledJobRegistry(queue=self.rq).count,  # type: ignore[no-untyped-call]
                 running=self.rq.started_job_registry.count,
                 done=FinishedJobRegistry(queue=self.rq).count,
                 dead=FailedJobRegistry(queue=self.rq).count,
@@ -180,7 +180,7 @@ def perform(job_json: str) -> str:
     job = ReviewJob.model_validate_json(job_json)
     conn = rq_job.connection
     rq_job.meta["attempts"] = int(rq_job.meta.get("attempts", 0)) + 1
-    rq_job.save_meta()
+    rq_job.save_meta()  # type: ignore[no-untyped-call]
     attempt = rq_job.meta["attempts"]
     started = time.monotonic()
 
@@ -188,7 +188,7 @@ def perform(job_json: str) -> str:
         rq_job.meta["outcome"] = outcome
         if reason is not None:
             rq_job.meta["reason"] = reason
-        rq_job.save_meta()
+        rq_job.save_meta()  # type: ignore[no-untyped-call]
         if _OBSERVER is not None:
             _OBSERVER(outcome, time.monotonic() - started)
 

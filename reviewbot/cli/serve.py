@@ -1,0 +1,101 @@
+"""`reviewbot serve --port N`: the webhook receiver under gunicorn, with the embedded worker pool
+when the queue is SQLite (the default).
+
+Settings are read from the environment here (and in `worker`, which shares these helpers), at the
+entry point, and nowhere below. `webhooks` sits *above* `reviewbot` in the layers, so it is
+imported by name at run time: the CLI is the composition root of every mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from reviewbot.errors import ConfigError
+from reviewbot.settings import Settings, load_settings
+
+#: Secrets and the rest of the bot's configuration leave the process environment once loaded,
+#: so no child process (git, docker, the sandbox tooling) inherits them.
+_PREFIX = "REVIEWBOT_"
+
+#: The deployment names documented for the bot -> the nested settings keys they set.
+ALIASES = {
+    "REVIEWBOT_APP_ID": "REVIEWBOT_GITHUB__APP_ID",
+    "REVIEWBOT_PRIVATE_KEY": "REVIEWBOT_GITHUB__PRIVATE_KEY",
+    "REVIEWBOT_PRIVATE_KEY_PATH": "REVIEWBOT_GITHUB__PRIVATE_KEY_PATH",
+    "REVIEWBOT_GITHUB_TOKEN": "REVIEWBOT_GITHUB__TOKEN",
+    "REVIEWBOT_GITHUB_API_URL": "REVIEWBOT_GITHUB__API_URL",
+}
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config", type=Path, help="a TOML file with the same keys as REVIEWBOT_* (lowest precedence)"
+    )
+    p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> Settings:
+    text = None
+    if args.config is not None:
+        try:
+            text = args.config.read_text()
+        except OSError as exc:
+            raise ConfigError(f"--config {args.config} cannot be read: {exc}") from exc
+    environ = {ALIASES.get(k.upper(), k): v for k, v in os.environ.items()}
+    settings = load_settings(reviewbot_toml_text=text, environ=environ, overrides=overrides)
+    for key in [k for k in os.environ if k.upper().startswith(_PREFIX)]:
+        del os.environ[key]
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return settings
+
+
+def server_module() -> ModuleType:
+    return importlib.import_module("webhooks.server")
+
+
+def docker_check() -> Any:
+    """A /healthz probe for the Docker engine the sandboxes use (DOCKER_HOST or the local socket)."""
+    import docker
+
+    def check() -> None:
+        client = docker.from_env(timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+
+    return check
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="run the self-hosted webhook bot (GitHub App receiver + job workers)",
+        description="Receive GitHub webhooks on POST /webhook, enqueue review jobs durably, and (with "
+        "the default SQLite queue) run them in this process. Settings: REVIEWBOT_WEBHOOK_SECRET, "
+        "REVIEWBOT_APP_ID + REVIEWBOT_PRIVATE_KEY[_PATH] or REVIEWBOT_GITHUB_TOKEN, "
+        "REVIEWBOT_GITHUB_API_URL, REVIEWBOT_QUEUE, REVIEWBOT_DATA_DIR.",
+    )
+    p.add_argument("--host", default="0.0.0.0", help="address to bind (default: all interfaces)")  # noqa: S104
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    p.add_argument("--threads", type=int, default=8, help="request threads (default: 8)")
+    p.add_argument("--workers", type=int, help="concurrent review jobs (default: webhook_workers, 2)")
+    p.add_argument("--no-docker-check", action="store_true", help="leave Docker out of /healthz")
+    add_common(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = {"webhook_workers": args.workers} if args.workers else None
+    settings = settings_from(args, overrides)
+    server = server_module()
+    checks = {} if args.no_docker_check or server.is_redis(settings) else {"docker": docker_check()}
+    code: int = server.serve(
+        settings, host=args.host, port=args.port, threads=args.threads, health_checks=checks
+    )
+    return code
