@@ -197,6 +197,16 @@ class GitWorkspace:
         except WorkspaceError:
             return None
 
+    def merge_base(self, base: str, head: str | None) -> str:
+        """The commit `git diff base...head` compares with: where head's history left base's.
+        `head=None` means the working tree, whose history is HEAD."""
+        base_sha = self.resolve(base)
+        head_sha = self.resolve(head or "HEAD")
+        code, out = self._run(["merge-base", base_sha, head_sha], ok_codes=(0, 1))
+        if code != 0:
+            raise WorkspaceError(f"{base} and {head or 'HEAD'} have no common ancestor; pass another --base")
+        return _decode(out).strip()
+
     def default_base(self) -> str:
         """Merge-base of HEAD with the default branch: origin/HEAD, else main, else master."""
         head = self._try_resolve("HEAD")

@@ -65,7 +65,12 @@ def prepare(
 ) -> Prepared:
     ws = GitWorkspace(repo_root)
     head_sha = ws.resolve(head) if head else None
-    base_sha = ws.resolve(base) if base else (None if all_files else ws.default_base())
+    # Three-dot semantics (what a pull request shows): compare with the merge-base, so commits the
+    # base branch gained after the branch point are neither reviewed nor reported as reverted.
+    if base:
+        base_sha: str | None = ws.merge_base(base, head_sha)
+    else:
+        base_sha = None if all_files else ws.default_base()
     diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
     diff = parse_diff(diff_text)
     head_files = tuple(ws.all_files(head_sha))

@@ -158,3 +158,16 @@ def test_formats_and_trace(make_repo: MakeRepo, review: Review, tmp_path: Path) 
     review(repo, "--no-tests", "--trace", str(trace))
     kinds = [line for line in trace.read_text().splitlines() if line.strip()]
     assert any('"analyze_code"' in line for line in kinds) and any('"report"' in line for line in kinds)
+
+
+def test_base_that_moved_on_is_compared_at_the_merge_base(make_repo: MakeRepo, review: Review) -> None:
+    repo = make_repo({"lib.py": LIB})
+    repo.commit({"feature.py": "import json\n"})  # the branch's own change
+    repo.git("checkout", "-q", "main")
+    repo.commit({"main_only.py": "import re\n", "lib.py": LIB + "\n\nimport glob\n"})  # main moved on
+    repo.git("checkout", "-q", "feature")
+    result = review(repo, "--base", "main", "--no-tests")
+    assert {(r, p) for r, p, _ in rules(result.report)} == {("F401", "feature.py")}
+    assert (
+        result.report is not None and result.report["files_reviewed"] == 1
+    )  # main's own edits are not in the diff
