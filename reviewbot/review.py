@@ -182,7 +182,9 @@ def run_review(
         skipped=tuple(ledger.skipped),
         omitted=ledger.omitted,
         files_reviewed=len(prepared.python_paths),
-        partial=not run.complete,
+        # A policy may finish on its own terms yet report only part of what it meant to (an LLM
+        # policy whose token budget ran out says so in `partial_reason`).
+        partial=not run.complete or bool(getattr(policy, "partial_reason", None)),
     )
     return ReviewOutcome(
         review,
