@@ -12,6 +12,7 @@ from typing import Any
 from reviewbot.agent.events import JsonLinesSink
 from reviewbot.cli import output
 from reviewbot.errors import ConfigError, WorkspaceError
+from reviewbot.llm.resolve import add_llm_arguments, llm_arg_overrides, llm_env_overrides
 from reviewbot.review import ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
 
@@ -42,9 +43,7 @@ def register(sub: Any) -> None:
     p.add_argument("--trace", type=Path, help="write the agent's decisions as JSON lines to FILE")
     p.add_argument("--sandbox", choices=("auto", "docker", "process"), help="sandbox backend (default: auto)")
     p.add_argument("--no-tests", action="store_true", help="do not run the test suite")
-    p.add_argument("--llm", choices=("none", "openai", "anthropic"), help="LLM provider (default: none)")
-    p.add_argument("--llm-base-url", help="LLM endpoint base URL")
-    p.add_argument("--llm-model", help="LLM model name")
+    add_llm_arguments(p)
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -55,14 +54,12 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         out["sandbox"] = {"backend": args.sandbox}
     if args.no_tests:
         out["analyzers"] = {"tests": False}
-    llm = {
-        k: v
-        for k, v in (("provider", args.llm), ("base_url", args.llm_base_url), ("model", args.llm_model))
-        if v
-    }
-    if llm:
-        out["llm"] = llm
-    return out
+    return {**out, **llm_arg_overrides(args)}
+
+
+def flat_env_as_nested(overrides: dict[str, Any]) -> dict[str, str]:
+    """{"llm": {"model": "m"}} -> {"REVIEWBOT_LLM__MODEL": "m"}: the nested spelling load_settings reads."""
+    return {f"REVIEWBOT_LLM__{key.upper()}": str(value) for key, value in overrides.get("llm", {}).items()}
 
 
 def _read_optional(path: Path) -> str | None:
@@ -79,7 +76,8 @@ def load_local_settings(repo: Path, args: argparse.Namespace) -> Settings:
     return load_settings(
         pyproject_text=_read_optional(repo / "pyproject.toml"),
         reviewbot_toml_text=_read_optional(repo / ".reviewbot.toml"),
-        environ=os.environ,
+        # REVIEWBOT_LLM_PROVIDER/BASE_URL/MODEL (flat aliases) rank with the environment: below flags.
+        environ={**os.environ, **flat_env_as_nested(llm_env_overrides(os.environ))},
         overrides=_overrides(args),
     )
 
