@@ -15,6 +15,7 @@ from reviewbot.core.render.sarif import render_sarif_text
 from reviewbot.core.render.terminal import render_terminal
 from reviewbot.agent.tools import Tool
 from reviewbot.core.review import Review
+from reviewbot.core.text import one_line
 from reviewbot.errors import WorkspaceError
 from reviewbot.pipeline.deps import ReviewDeps
 from reviewbot.review import PolicyFactory, ReviewOutcome
@@ -49,7 +50,8 @@ def exit_code(review: Review, settings: Settings) -> int:
     when a finding is at or above fail_on, else 0."""
     if review.errors:
         more = f" (+{len(review.errors) - 1} more in the report)" if len(review.errors) > 1 else ""
-        print(f"reviewbot: error: {review.errors[0]}{more}", file=sys.stderr)
+        # One line, no control characters: the error may quote a tool's multi-line output.
+        print(f"reviewbot: error: {one_line(review.errors[0])}{more}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if review.fails(settings.fail_on_severity) else EXIT_OK
 
