@@ -37,6 +37,7 @@ TESTS = (
     "def test_sub():\n    assert sub(3, 1) == 2\n\n\n"
     "def test_already_broken():\n    assert sub(1, 1) == 5\n"
 )
+NOISY = "import os\n\n\ndef helper():\n    return 1\n"
 
 
 def _unavailable(reason: str) -> None:
@@ -85,21 +86,39 @@ def comparable(report: dict[str, Any] | None, key: str = "findings") -> list[tup
     """What must not depend on the backend (evidence holds paths and timings that may)."""
     assert report is not None
     return sorted(
-        (f["tool"], f["rule_id"], f["path"], f["start_line"], f["end_line"], f["severity"], f["snippet"],
-         f["fingerprint"], f["message"])
+        (
+            f["tool"],
+            f["rule_id"],
+            f["path"],
+            f["start_line"],
+            f["end_line"],
+            f["severity"],
+            f["snippet"],
+            f["fingerprint"],
+            f["message"],
+        )
         for f in report[key]
     )
 
 
-def test_same_findings_as_the_process_backend(make_repo: MakeRepo, review: Review, docker_review: Review) -> None:
-    repo = make_repo({"lib.py": LIB, "noisy.py": "import os\n\n\ndef helper():\n    return 1\n",
-                      "tests/test_lib.py": TESTS})
+def test_same_findings_as_the_process_backend(
+    make_repo: MakeRepo, review: Review, docker_review: Review
+) -> None:
+    repo = make_repo(
+        {
+            "lib.py": LIB,
+            "noisy.py": NOISY,
+            "tests/test_lib.py": TESTS,
+        }
+    )
     # Lint the change introduced (unused import, eval), lint it did not (the old `import os`), a test
     # the change breaks and one that was already broken.
-    repo.commit({
-        "noisy.py": "import sys\nimport os\n\n\ndef helper():\n    return 1\n\n\ndef run(x):\n    return eval(x)\n",
-        "lib.py": LIB.replace("return a + b", "return a + b + 1"),
-    })
+    repo.commit(
+        {
+            "noisy.py": "import sys\n" + NOISY + "\n\ndef run(x):\n    return eval(x)\n",
+            "lib.py": LIB.replace("return a + b", "return a + b + 1"),
+        }
+    )
     in_docker = docker_review(repo)
     in_process = review(repo, "--sandbox", "process")
     assert in_docker.code == in_process.code == 1
@@ -168,7 +187,9 @@ def test_install_command_installs_from_pypi_then_tests_run_offline(
     assert [r["name"] for r in runs].index("install") < [r["name"] for r in runs].index("pytest (head)")
 
 
-def test_failed_install_is_a_review_error_and_tests_do_not_run(make_repo: MakeRepo, docker_review: Review) -> None:
+def test_failed_install_is_a_review_error_and_tests_do_not_run(
+    make_repo: MakeRepo, docker_review: Review
+) -> None:
     repo = _six_repo(make_repo, [*PIP_USER, "--retries", "0", "reviewbot-no-such-package-zz9"])
     result = docker_review(repo)
     assert result.code == 2
@@ -189,7 +210,9 @@ def test_install_step_has_its_own_time_limit(make_repo: MakeRepo, docker_review:
     assert result.report["runs"][0] == {**result.report["runs"][0], "name": "install", "status": "timeout"}
 
 
-def test_install_command_with_credentials_in_a_url_is_refused(make_repo: MakeRepo, docker_review: Review) -> None:
+def test_install_command_with_credentials_in_a_url_is_refused(
+    make_repo: MakeRepo, docker_review: Review
+) -> None:
     repo = _six_repo(make_repo, [*PIP_USER, "--index-url", "https://me:s3cret@pypi.example/simple", "six"])
     result = docker_review(repo)
     assert result.code == 2
