@@ -65,7 +65,7 @@ def _our_containers(client: Any) -> list[Any]:
     return [c for c in found if (c.labels or {}).get("reviewbot.owner", "").startswith(prefix)]
 
 
-@pytest.fixture(params=["docker", "process"])
+@pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker), "process"])
 def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """The backend a test runs with; Docker ones check that no container of ours is left after."""
     if request.param == "process":
@@ -252,6 +252,7 @@ def test_a_test_that_sleeps_forever_times_out(
     assert statuses["pytest (head)"] == "timeout"
 
 
+@pytest.mark.docker
 def test_fork_bomb_in_a_test_is_contained(
     make_repo: MakeRepo, hostile: Review, docker_only: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
