@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot import __version__
+from reviewbot.agent.tools import Tool
 from reviewbot.core.render.json_render import render_json
 from reviewbot.core.render.markdown import review_markdown
 from reviewbot.core.render.sarif import render_sarif_text
 from reviewbot.core.render.terminal import render_terminal
-from reviewbot.agent.tools import Tool
 from reviewbot.core.review import Review
 from reviewbot.core.text import one_line
 from reviewbot.errors import WorkspaceError
