@@ -79,6 +79,8 @@ class SqliteQueue:
     # -- connection handling -------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "pid", None) != os.getpid():
+            db = None  # inherited across fork (gunicorn): SQLite connections must not be shared
         if db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -88,6 +90,7 @@ class SqliteQueue:
             except sqlite3.Error as exc:
                 raise QueueUnavailable(f"cannot open the job database {self.path}: {exc}") from exc
             self._local.db = db
+            self._local.pid = os.getpid()
         return db
 
     @contextlib.contextmanager
@@ -233,12 +236,47 @@ class SqliteQueue:
                 == 1
             )
 
+    def expire_dead_local_leases(self, hostname: str) -> int:
+        """Release at once the jobs held by processes of this host that no longer exist.
+
+        A restart on the same machine then resumes a killed worker's jobs immediately instead of
+        after the lease. (A reused pid just falls back to waiting for the lease.)"""
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT id, worker FROM jobs WHERE state='running' AND worker LIKE ?", (f"{hostname}:%",)
+            )
+            .fetchall()
+        )
+        dead = [job_id for job_id, worker in rows if not _alive(int(worker.split(":")[1]))]
+        if dead:
+            with self._tx() as db:
+                db.executemany(
+                    "UPDATE jobs SET lease_until=0 WHERE id=? AND state='running'", [(d,) for d in dead]
+                )
+        return len(dead)
+
     def prune(self, older_than_s: float = DEDUPE_RETENTION_S) -> int:
         cutoff = self._clock() - older_than_s
         with self._tx() as db:
             return db.execute(
                 "DELETE FROM jobs WHERE state IN ('done','superseded') AND updated_at<?", (cutoff,)
             ).rowcount
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    # A killed worker whose parent died too may linger as a zombie until init reaps it.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: trust kill(0)
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 JobObserver = Callable[[str, float], None]
@@ -267,6 +305,12 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        try:
+            released = self.queue.expire_dead_local_leases(socket.gethostname())
+            if released:
+                log.info("resuming %d job(s) of worker processes that died on this host", released)
+        except (QueueUnavailable, ValueError, IndexError) as exc:
+            log.warning("could not check for jobs of dead local workers: %s", exc)
         for i in range(self.concurrency):
             t = threading.Thread(target=self._loop, name=f"reviewbot-worker-{i}", daemon=True)
             t.start()

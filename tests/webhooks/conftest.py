@@ -8,6 +8,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wh_helpers import redis_server  # noqa: E402
+from wh_helpers import redis_server
 
 __all__ = ["redis_server"]

@@ -86,7 +86,9 @@ def test_forget_drops_the_cached_token(gh: FakeGitHub, rsa_key: tuple[str, bytes
     assert provider.token(5) != first and provider.requests == 2
 
 
-def test_installation_client_reaches_the_api_with_the_token(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
+def test_installation_client_reaches_the_api_with_the_token(
+    gh: FakeGitHub, rsa_key: tuple[str, bytes]
+) -> None:
     gh.permissions[("octo/hello", "alice")] = "admin"
     provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
     repo = provider.github(3).get_repo("octo/hello")
@@ -109,7 +111,9 @@ def test_settings_pick_the_provider(tmp_path: Path, rsa_key: tuple[str, bytes]) 
     with pytest.raises(ConfigError, match="private_key"):
         token_provider(settings_for(tmp_path, github={"app_id": "7"}))
     with pytest.raises(ConfigError, match="cannot be read"):
-        token_provider(settings_for(tmp_path, github={"app_id": "7", "private_key_path": str(tmp_path / "no")}))
+        token_provider(
+            settings_for(tmp_path, github={"app_id": "7", "private_key_path": str(tmp_path / "no")})
+        )
 
 
 def test_secrets_never_reach_the_logs(

@@ -27,7 +27,9 @@ def _all_bytes_under(root: Path) -> bytes:
 def test_clone_fetches_base_and_head_with_the_token_and_never_writes_it(tmp_path: Path) -> None:
     pr = make_pr_repo(tmp_path)
     with serve_git(tmp_path / "srv", required_auth=_basic(TOKEN)) as srv:
-        repo = clone_pr(srv.url("octo/hello.git"), pr.base_sha, pr.head_sha, tmp_path / "c", token=SecretStr(TOKEN))
+        repo = clone_pr(
+            srv.url("octo/hello.git"), pr.base_sha, pr.head_sha, tmp_path / "c", token=SecretStr(TOKEN)
+        )
     root = tmp_path / "c"
     assert repo.head.commit.hexsha == pr.head_sha
     assert repo.commit(pr.base_sha).hexsha == pr.base_sha
@@ -60,8 +62,11 @@ def test_host_git_config_and_hooks_never_apply(tmp_path: Path, monkeypatch: pyte
     evil.write_text(f"[core]\n\thooksPath = {hooks}\n")
     # Sanity: with that config in effect, a plain checkout does run the hook.
     probe = tmp_path / "probe"
-    subprocess.run(["git", "clone", "-q", str(pr.bare), str(probe)], check=True,
-                   env={"GIT_CONFIG_GLOBAL": str(evil), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    subprocess.run(
+        ["git", "clone", "-q", str(pr.bare), str(probe)],
+        check=True,
+        env={"GIT_CONFIG_GLOBAL": str(evil), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert marker.exists()
     marker.unlink()
     # The bot's process environment points git at that config; the clone must ignore it.
@@ -132,12 +137,21 @@ def test_cloned_pr_cleans_up_even_on_error(tmp_path: Path) -> None:
     parent = tmp_path / "jobs"
     parent.mkdir()
     with serve_git(tmp_path / "srv") as srv:
-        with cloned_pr(srv.url("octo/hello.git"), pr.base_sha, pr.head_sha, token=None, parent=parent) as root:
-            out = subprocess.run(["git", "diff", "--name-only", pr.base_sha, "HEAD"], cwd=root,
-                                 capture_output=True, text=True, check=True).stdout.split()
+        with cloned_pr(
+            srv.url("octo/hello.git"), pr.base_sha, pr.head_sha, token=None, parent=parent
+        ) as root:
+            out = subprocess.run(
+                ["git", "diff", "--name-only", pr.base_sha, "HEAD"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
             assert "app.py" in out
         assert list(parent.iterdir()) == []
-        with pytest.raises(CloneError):
-            with cloned_pr(srv.url("octo/hello.git"), pr.base_sha, "e" * 40, token=None, parent=parent):
-                pass
+        with (
+            pytest.raises(CloneError),
+            cloned_pr(srv.url("octo/hello.git"), pr.base_sha, "e" * 40, token=None, parent=parent),
+        ):
+            pass
         assert list(parent.iterdir()) == []

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
-from wh_helpers import EXAMPLES, SHARED
+from pydantic import BaseModel
 from referencing import Registry, Resource
+from wh_helpers import EXAMPLES, SHARED
 
 from webhooks.events import decide
 from webhooks.payloads import InstallationEvent, IssueCommentEvent, PingEvent, PullRequestEvent
 
 SCHEMAS = SHARED / "payload-schemas" / "api.github.com"
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*/*.json")) + sorted((SHARED / "derived").glob("*/*.json"))
-MODELS = {
+MODELS: dict[str, type[BaseModel]] = {
     "pull_request": PullRequestEvent,
     "issue_comment": IssueCommentEvent,
     "installation": InstallationEvent,

@@ -89,7 +89,11 @@ def test_exhausted_retries_are_dead_lettered(redis_server: RedisServer) -> None:
     burst(q, runner)
     assert len(runner.calls) == 3
     rec = q.get("d1")
-    assert rec is not None and rec.state == "dead" and rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
+    assert (
+        rec is not None
+        and rec.state == "dead"
+        and rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
+    )
 
 
 def test_newer_push_cancels_the_queued_older_head(redis_server: RedisServer) -> None:
@@ -132,17 +136,25 @@ def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: Redis
     assert q.get("d1").state == "done"  # type: ignore[union-attr]
 
 
-def test_receiver_answers_503_while_redis_is_away_and_recovers(tmp_path: Path, redis_server: RedisServer) -> None:
+def test_receiver_answers_503_while_redis_is_away_and_recovers(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
     q = RedisQueue(redis_server.url, retry=NOW)
     app = create_app(settings_for(tmp_path), queue=q)
     with serve_app(app) as url, httpx.Client(timeout=30) as client:
-        assert deliver(client, url, "pull_request", pr_payload(head="1" * 40, base="2" * 40)).status_code == 202
+        assert (
+            deliver(client, url, "pull_request", pr_payload(head="1" * 40, base="2" * 40)).status_code == 202
+        )
         redis_server.stop()
-        r = deliver(client, url, "pull_request", pr_payload(head="3" * 40, base="2" * 40), delivery="while-down")
+        r = deliver(
+            client, url, "pull_request", pr_payload(head="3" * 40, base="2" * 40), delivery="while-down"
+        )
         assert r.status_code == 503 and "queue unavailable" in r.json()["message"]
         assert client.get(f"{url}/healthz").status_code == 503
         redis_server.start()  # same port, empty (no persistence in tests)
-        r = deliver(client, url, "pull_request", pr_payload(head="3" * 40, base="2" * 40), delivery="while-down")
+        r = deliver(
+            client, url, "pull_request", pr_payload(head="3" * 40, base="2" * 40), delivery="while-down"
+        )
         assert r.status_code == 202  # GitHub's redelivery of the failed delivery now lands
         assert client.get(f"{url}/healthz").status_code == 200
     assert q.get("while-down") is not None

@@ -190,6 +190,27 @@ def test_a_job_that_keeps_killing_workers_ends_in_dead_letter(tmp_path: Path) ->
     assert rec is not None and rec.state == "dead" and "worker died" in (rec.last_error or "")
 
 
+def test_jobs_of_dead_local_processes_resume_at_once_on_start(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+
+    dead_pid = subprocess.Popen(["true"])  # a pid that has exited
+    dead_pid.wait()
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST, lease_s=3600)  # the lease alone would take an hour
+    q.enqueue(job("d1"))
+    q.enqueue(job("d2", pr=2))
+    assert q.claim(f"{socket.gethostname()}:{dead_pid.pid}:abcd") is not None
+    assert q.claim(f"other-host:{dead_pid.pid}:abcd") is not None  # another machine's: untouched
+    runner = ScriptedRunner()
+    pool = run_pool(q, runner)
+    try:
+        wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert runner.calls == [("d1", 2)]
+    assert q.get("d2").state == "running"  # type: ignore[union-attr]
+
+
 def test_heartbeat_keeps_a_long_job_leased(tmp_path: Path) -> None:
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST, lease_s=0.6)
     runner = ScriptedRunner(hold_s=2.0)  # three leases long
@@ -225,7 +246,9 @@ def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
         yield gh, srv.url("octo/hello.git"), pr
 
 
-def test_worker_clones_reviews_and_publishes_once(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
+def test_worker_clones_reviews_and_publishes_once(
+    tmp_path: Path, world: tuple[FakeGitHub, str, object]
+) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
     runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")

@@ -34,7 +34,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
     queue = SqliteQueue(tmp_path / "q.sqlite3")
     with fake_github(static_tokens={"tok"}) as gh:
         tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
-        app = create_app(settings, queue=queue, github_client_factory=tokens, health_checks={"docker": lambda: None})
+        app = create_app(
+            settings, queue=queue, github_client_factory=tokens, health_checks={"docker": lambda: None}
+        )
         with serve_app(app) as url, httpx.Client(timeout=30) as client:
             yield Env(url, queue, gh, client)
 
@@ -64,7 +66,10 @@ def test_reviewed_actions(env: Env, action: str) -> None:
 
 def test_other_actions_events_and_drafts_are_ignored_with_a_reason(env: Env) -> None:
     r = env.send("pull_request", pr_payload(action="closed"))
-    assert r.status_code == 200 and r.json()["message"] == "ignored: pull_request action 'closed' is not reviewed"
+    assert (
+        r.status_code == 200
+        and r.json()["message"] == "ignored: pull_request action 'closed' is not reviewed"
+    )
     r = env.send("pull_request", pr_payload(draft=True))
     assert r.status_code == 200 and "draft" in r.json()["message"]
     r = env.send("check_suite", example("check_suite/requested.payload.json"))
@@ -78,7 +83,10 @@ def test_drafts_are_reviewed_when_configured(tmp_path: Path) -> None:
     queue = SqliteQueue(tmp_path / "q.sqlite3")
     app = create_app(settings_for(tmp_path), queue=queue, review_drafts=True)
     with serve_app(app) as url, httpx.Client() as client:
-        assert deliver(client, url, "pull_request", pr_payload(draft=True, head=HEAD, base=BASE)).status_code == 202
+        assert (
+            deliver(client, url, "pull_request", pr_payload(draft=True, head=HEAD, base=BASE)).status_code
+            == 202
+        )
 
 
 def test_ping_and_installation_events(env: Env) -> None:
@@ -133,7 +141,9 @@ def test_missing_event_or_delivery_header_is_400(env: Env) -> None:
     from webhooks.signature import sign
 
     body = json.dumps(pr_payload()).encode()
-    r = env.client.post(f"{env.url}/webhook", content=body, headers={"X-Hub-Signature-256": sign(SECRET.encode(), body)})
+    r = env.client.post(
+        f"{env.url}/webhook", content=body, headers={"X-Hub-Signature-256": sign(SECRET.encode(), body)}
+    )
     assert r.status_code == 400
 
 
@@ -165,8 +175,12 @@ def test_form_encoded_payload(env: Env) -> None:
 
 def test_comment_command_from_a_writer_enqueues_the_prs_current_head(env: Env) -> None:
     env.gh.permissions[("octo/hello", "alice")] = "write"
-    env.gh.pulls[("octo/hello", 7)] = pr_object("octo/hello", 7, HEAD, BASE, "https://github.com/octo/hello.git")
-    r = env.send("issue_comment", comment_payload(body="LGTM?\n/reviewbot review\n", login="alice"), delivery="c1")
+    env.gh.pulls[("octo/hello", 7)] = pr_object(
+        "octo/hello", 7, HEAD, BASE, "https://github.com/octo/hello.git"
+    )
+    r = env.send(
+        "issue_comment", comment_payload(body="LGTM?\n/reviewbot review\n", login="alice"), delivery="c1"
+    )
     assert r.status_code == 202, r.text
     rec = env.queue.get("c1")
     assert rec is not None and rec.job.head_sha == HEAD and rec.job.requested_by == "alice"

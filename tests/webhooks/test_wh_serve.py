@@ -87,7 +87,9 @@ def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, 
         assert client.get(f"{url}/healthz").json()["queue"] == "ok"
         r = deliver(client, url, "pull_request", payload, delivery="e2e-1")
         assert r.status_code == 202, r.text
-        assert deliver(client, url, "pull_request", payload, delivery="e2e-1").json()["outcome"] == "duplicate"
+        assert (
+            deliver(client, url, "pull_request", payload, delivery="e2e-1").json()["outcome"] == "duplicate"
+        )
         assert deliver(client, url, "pull_request", payload, signature="sha256=00").status_code == 401
 
         # gunicorn passes chunked bodies through terminated: the 25 MB cap holds without a length.
@@ -96,7 +98,9 @@ def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, 
                 yield b"y" * (1024 * 1024)
 
         try:
-            big = httpx.post(f"{url}/webhook", content=chunks(), headers={"X-GitHub-Event": "ping"}, timeout=30)
+            big = httpx.post(
+                f"{url}/webhook", content=chunks(), headers={"X-GitHub-Event": "ping"}, timeout=30
+            )
             assert big.status_code == 413
         except httpx.RemoteProtocolError:
             # The server answers 413 and closes without draining the rest (it must not read an
@@ -118,5 +122,7 @@ def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, 
         # posting converges — nothing new is said.
         r = deliver(client, url, "pull_request", {**payload, "action": "synchronize"}, delivery="e2e-2")
         assert r.status_code == 202
-        wait_until(lambda: 'reviewbot_jobs{state="done"} 2.0' in client.get(f"{url}/metrics").text, timeout=300)
+        wait_until(
+            lambda: 'reviewbot_jobs{state="done"} 2.0' in client.get(f"{url}/metrics").text, timeout=300
+        )
         assert len(gh.reviews) <= 1 and len(gh.issue_comments) == 1

@@ -116,7 +116,9 @@ class FakeGitHub:
         return app
 
 
-def pr_object(repo: str, number: int, head: str, base: str, clone_url: str, state: str = "open") -> dict[str, Any]:
+def pr_object(
+    repo: str, number: int, head: str, base: str, clone_url: str, state: str = "open"
+) -> dict[str, Any]:
     """The fields of GitHub's pull-request object the bot reads (others omitted)."""
     repo_obj = {"full_name": repo, "clone_url": clone_url, "private": False}
     return {

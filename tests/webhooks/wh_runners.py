@@ -26,8 +26,12 @@ def http_publisher(api_url: str) -> Callable[[Any, ReviewJob, TokenProvider], No
         token = tokens.token(job.installation_id).get_secret_value()
         r = httpx.post(
             f"{api_url}/repos/{job.repo_full_name}/pulls/{job.pr_number}/reviews",
-            json={"commit_id": job.head_sha, "event": "COMMENT", "body": "files: " + ",".join(files),
-                  "delivery": job.delivery_id},
+            json={
+                "commit_id": job.head_sha,
+                "event": "COMMENT",
+                "body": "files: " + ",".join(files),
+                "delivery": job.delivery_id,
+            },
             headers={"Authorization": f"token {token}"},
             timeout=30,
         )

@@ -1,4 +1,6 @@
-"""A worker process for the crash-recovery test: `python wh_worker_proc.py DB API_URL JOBS_DIR MARKERS [--hold]`.
+"""A worker process for the crash-recovery test.
+
+    python wh_worker_proc.py DB API_URL JOBS_DIR MARKERS [--hold]
 
 With --hold, the review step of every job blocks after writing `MARKERS/started-<delivery>`, so the
 test can `kill -9` this process mid-job.
@@ -12,13 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pydantic import SecretStr  # noqa: E402
-from wh_runners import clone_runner, diff_review  # noqa: E402
+from pydantic import SecretStr
+from wh_runners import clone_runner, diff_review
 
-from webhooks.auth import StaticTokenProvider  # noqa: E402
-from webhooks.jobs import ReviewJob  # noqa: E402
-from webhooks.queue import RetryPolicy  # noqa: E402
-from webhooks.queue_sqlite import SqliteQueue, WorkerPool  # noqa: E402
+from webhooks.auth import StaticTokenProvider
+from webhooks.jobs import ReviewJob
+from webhooks.queue import RetryPolicy
+from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 
 
 def main() -> None:
