@@ -234,3 +234,13 @@ def test_install_container_gets_no_secret_from_the_bot(
     assert "GITHUB_TOKEN" not in install["detail"] and "API_KEY" not in install["detail"]
     everything = json.dumps(result.report) + result.out + result.err
     assert "ghs_NOTREAL123" not in everything and "sk-NOTREAL456" not in everything
+
+
+def test_install_step_is_skipped_when_nothing_runs_the_code(
+    make_repo: MakeRepo, docker_review: Review
+) -> None:
+    repo = _six_repo(make_repo, [*PIP_USER, "--retries", "0", "reviewbot-no-such-package-zz9"])
+    result = docker_review(repo, "--no-tests")
+    assert result.report is not None and result.report["errors"] == []
+    assert "install" not in {r["name"] for r in result.report["runs"]}
+    assert any(s.startswith("install: not run") for s in result.report["skipped"])
