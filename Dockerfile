@@ -6,8 +6,9 @@
 #       -e REVIEWBOT_PRIVATE_KEY_PATH=/run/secrets/app.pem -v reviewbot-data:/data reviewbot
 #   docker run ... reviewbot worker                   # scale-out: with REVIEWBOT_QUEUE=redis://...
 #
-# Behind a TLS-inspecting proxy, give pip the proxy's CA as a build secret:
-#   DOCKER_BUILDKIT=1 docker build --secret id=pip_ca,src=/etc/ssl/certs/ca-certificates.crt .
+# Behind a TLS-inspecting proxy, put the proxy's CA bundle at ./build-ca.crt (optional; used by pip
+# in the build stage only, never copied into the final image):
+#   cp /etc/ssl/certs/ca-certificates.crt build-ca.crt && docker build ...
 # How the bot reaches a Docker engine for its sandboxes, and what each way costs in security:
 # docs/webhooks.md.
 
@@ -18,12 +19,12 @@ FROM ${BASE_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python3 -m venv /opt/reviewbot
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# `build-ca.cr[t]`: the glob makes the CA bundle optional.
+COPY pyproject.toml README.md build-ca.cr[t] ./
 COPY reviewbot ./reviewbot
 COPY sandbox ./sandbox
 COPY webhooks ./webhooks
-RUN --mount=type=secret,id=pip_ca,required=false \
-    if [ -s /run/secrets/pip_ca ]; then export PIP_CERT=/run/secrets/pip_ca; fi; \
+RUN if [ -s build-ca.crt ]; then export PIP_CERT=/src/build-ca.crt; fi; \
     /opt/reviewbot/bin/pip install --no-compile . \
     && /opt/reviewbot/bin/python -m compileall -q /opt/reviewbot
 
