@@ -158,3 +158,40 @@ def test_receiver_answers_503_while_redis_is_away_and_recovers(
         assert r.status_code == 202  # GitHub's redelivery of the failed delivery now lands
         assert client.get(f"{url}/healthz").status_code == 200
     assert q.get("while-down") is not None
+
+
+def test_kill_9_of_a_worker_mid_job_is_retried_by_rq_cleanup(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from wh_helpers import wait_until
+
+    q = RedisQueue(redis_server.url, retry=NOW)
+    q.enqueue(job("d1"))
+    marker = tmp_path / "started"
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "wh_rq_proc.py"), redis_server.url, str(marker)],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # RQ forks a work horse: kill the whole group
+    )
+    try:
+        wait_until(marker.exists, timeout=60)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    assert marker.read_text() == "d1 1"
+    assert q.get("d1").state == "running"  # type: ignore[union-attr]  # orphaned in the started registry
+    # RQ declares a job abandoned once its execution heartbeat lapses (a minute or more); its
+    # cleanup then retries it. Run that cleanup as of an hour from now instead of waiting.
+    q.rq.started_job_registry.cleanup(timestamp=time.time() + 3600)
+    runner = ScriptedRunner()
+    burst(q, runner)
+    assert runner.calls == [("d1", 2)]
+    assert q.get("d1").state == "done"  # type: ignore[union-attr]
