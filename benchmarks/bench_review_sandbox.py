@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         "\nrest diff = the sandbox's fixed cost per review (container create, copy in, teardown)."
         f"\ninterpreter speed (same pure-Python loop): host {host_s:.3f} s, sandbox image {image_s:.3f} s"
         f" -> the image's Python runs {host_s / image_s:.2f}x as fast;"
-        " 'tools' differs by that, not by the sandbox."
+        "\n'tools' differs by that and by the pytest plugins installed on the host (the process backend"
+        " uses the host's pytest), not by the sandbox; compare 'rest'."
     )
     if args.json:
         args.json.write_text(
