@@ -71,6 +71,9 @@ class SqliteQueue:
         self._clock = clock
         self._local = threading.local()
         self._wakeup = threading.Condition()
+        # Writers of this process queue on a lock that wakes the next one at once; left to
+        # SQLite's busy handler they would sleep in steps of up to 100 ms (the ack tail latency).
+        self._write_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._tx() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):  # executescript would COMMIT early
@@ -97,16 +100,17 @@ class SqliteQueue:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE: take the write lock up front so read-then-write cannot deadlock."""
         db = self._conn()
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._write_lock:
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise QueueUnavailable(f"job database error: {exc}") from exc
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise QueueUnavailable(f"job database error: {exc}") from exc
 
     def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
         """One row, with the statement run to completion: a half-read cursor would keep a read
