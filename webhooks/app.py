@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from reviewbot.errors import CodeHostError
+from reviewbot.errors import CodeHostError, ConfigError
 from reviewbot.settings import Settings
 from webhooks.auth import TokenProvider, token_provider
 from webhooks.errors import QueueUnavailable
@@ -49,8 +49,6 @@ def create_app(
 ) -> Flask:
     """Wire a receiver. `github_client_factory` defaults to the credentials in `settings`."""
     if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
-        from reviewbot.errors import ConfigError
-
         raise ConfigError(
             "webhook_secret is not set (REVIEWBOT_WEBHOOK_SECRET): deliveries cannot be verified"
         )

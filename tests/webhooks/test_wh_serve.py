@@ -126,3 +126,56 @@ def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, 
             lambda: 'reviewbot_jobs{state="done"} 2.0' in client.get(f"{url}/metrics").text, timeout=300
         )
         assert len(gh.reviews) <= 1 and len(gh.issue_comments) == 1
+
+
+@pytest.mark.docker
+@pytest.mark.redis
+def test_reviewbot_worker_runs_redis_jobs_end_to_end(tmp_path: Path) -> None:
+    from wh_helpers import RedisServer
+
+    from webhooks.jobs import ReviewJob
+    from webhooks.queue_redis import RedisQueue
+
+    redis_server = RedisServer(free_port(), tmp_path)
+    redis_server.start()
+    pr = make_pr_repo(tmp_path)
+    try:
+        with FakeGitHub(pr.bare, full_name="octo/hello") as gh, serve_git(tmp_path / "srv") as srv:
+            gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
+            q = RedisQueue(redis_server.url)
+            for delivery, inst in (("w-1", 1), ("w-2", None)):
+                q.enqueue(
+                    ReviewJob(
+                        delivery_id=delivery,
+                        trigger="pull_request",
+                        repo_full_name="octo/hello",
+                        pr_number=pr.number + (0 if inst else 1),  # w-2: another PR, no supersede
+                        head_sha=pr.head_sha,
+                        base_sha=pr.base_sha,
+                        base_ref="main",
+                        clone_url=srv.url("octo/hello.git") if inst else "http://example.com/x.git",
+                        installation_id=inst,
+                    )
+                )
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": os.environ.get("HOME", "/root"),
+                "PYTHONPATH": str(Path(__file__).parents[2]),
+                "REVIEWBOT_QUEUE": redis_server.url,
+                "REVIEWBOT_DATA_DIR": str(tmp_path / "data"),
+                "REVIEWBOT_GITHUB_TOKEN": gh.token,
+                "REVIEWBOT_GITHUB_API_URL": gh.base_url,
+                "REVIEWBOT_ANALYZERS__TESTS": "false",
+            }
+            done = subprocess.run(
+                [sys.executable, "-c", MAIN, "worker", "--burst"], env=env, capture_output=True, timeout=300
+            )
+            assert done.returncode == 0, done.stderr.decode()[-3000:]
+            ok, refused = q.get("w-1"), q.get("w-2")
+            assert ok is not None and ok.state == "done", done.stderr.decode()[-3000:]
+            assert gh.issue_comments  # the review's summary was posted through the fake GitHub
+            # Plain http off loopback is refused: permanent, dead-lettered with the reason.
+            assert refused is not None and refused.state == "dead"
+            assert "only https" in (refused.last_error or "")
+    finally:
+        redis_server.stop()
