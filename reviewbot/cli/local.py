@@ -13,6 +13,7 @@ from reviewbot.agent.events import JsonLinesSink
 from reviewbot.cli import output
 from reviewbot.errors import ConfigError, WorkspaceError
 from reviewbot.llm.resolve import add_llm_arguments, llm_arg_overrides, llm_env_overrides
+from reviewbot.policy_choice import choose_policy
 from reviewbot.review import ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
 
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
     with ExitStack() as stack:
         trace = stack.enter_context(JsonLinesSink(args.trace)) if args.trace else None
-        choice = output.choose_policy(settings, os.environ)
+        choice = choose_policy(settings, os.environ)
         outcome = run_review(
             request, settings, trace=trace, policy_factory=choice.factory, extra_tools=choice.extra_tools
         )

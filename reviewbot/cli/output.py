@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reviewbot import __version__
-from reviewbot.agent.tools import Tool
 from reviewbot.core.render.json_render import render_json
 from reviewbot.core.render.markdown import review_markdown
 from reviewbot.core.render.sarif import render_sarif_text
@@ -17,8 +13,7 @@ from reviewbot.core.render.terminal import render_terminal
 from reviewbot.core.review import Review
 from reviewbot.core.text import one_line
 from reviewbot.errors import WorkspaceError
-from reviewbot.pipeline.deps import ReviewDeps
-from reviewbot.review import PolicyFactory, ReviewOutcome
+from reviewbot.review import ReviewOutcome
 from reviewbot.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -54,19 +49,3 @@ def exit_code(review: Review, settings: Settings) -> int:
         print(f"reviewbot: error: {one_line(review.errors[0])}{more}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_FINDINGS if review.fails(settings.fail_on_severity) else EXIT_OK
-
-
-@dataclass(frozen=True)
-class PolicyChoice:
-    factory: PolicyFactory | None = None
-    extra_tools: tuple[Tool[ReviewDeps, Any], ...] = ()
-
-
-def choose_policy(settings: Settings, environ: Mapping[str, str]) -> PolicyChoice:
-    """The LLM policy and its extra tools when an LLM is configured; else the deterministic
-    default (and no LLM code is even imported, so no network call can happen)."""
-    if settings.llm.provider == "none":
-        return PolicyChoice()
-    from reviewbot.llm.wiring import llm_policy_factory, llm_tools
-
-    return PolicyChoice(llm_policy_factory(settings, environ), tuple(llm_tools(settings)))

@@ -33,6 +33,7 @@ from reviewbot.github.workflow_commands import (
     set_outputs,
 )
 from reviewbot.github.workspace import ensure_commits, file_at
+from reviewbot.policy_choice import PullRequestText, choose_policy
 from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
 
@@ -138,9 +139,14 @@ def run_action(
     for note in ensure_commits(env.workspace, event.base_sha, event.head_sha):
         out.write(f"reviewbot: {note}\n")
     settings = load_action_settings(env, event.base_sha, opts, environ)
+    choice = choose_policy(
+        settings, environ, pr=PullRequestText(title=event.title, body=event.body, branch=event.branch)
+    )
     outcome: ReviewOutcome = run_review(
         ReviewRequest(repo_root=env.workspace, base=event.base_sha, head=event.head_sha, untrusted=True),
         settings,
+        policy_factory=choice.factory,
+        extra_tools=choice.extra_tools,
     )
     review = outcome.review
     sarif = _sarif_path(env, opts)

@@ -58,6 +58,9 @@ class PullEvent:
     base_repo: str
     author: str
     draft: bool
+    title: str = ""
+    body: str = ""
+    branch: str = ""
 
     @property
     def is_fork(self) -> bool:
@@ -120,4 +123,7 @@ def pull_event(env: ActionEnv, payload: Mapping[str, Any]) -> PullEvent | Skip:
         base_repo=str(_get(pr, "base", "repo", "full_name")),
         author=str((pr.get("user") or {}).get("login", "")),
         draft=draft,
+        title=str(pr.get("title") or ""),
+        body=str(pr.get("body") or ""),
+        branch=str((pr.get("head") or {}).get("ref") or ""),
     )
