@@ -209,3 +209,27 @@ def load_settings(
         raise ConfigError(
             f"invalid setting {where}: {first['msg']} ({len(exc.errors())} error(s) in all)"
         ) from exc
+
+
+#: What a repository's own config (read from the PR's base revision) may decide in a multi-tenant
+#: deployment: how its changes are reviewed. Not the sandbox's limits, credentials, the LLM
+#: endpoint, or the queue — those belong to whoever runs the bot.
+REPOSITORY_KEYS = frozenset(
+    {"fail_on", "scope", "include", "exclude", "max_findings", "max_file_bytes", "max_files", "analyzers"}
+)
+
+
+def with_repository_config(
+    settings: Settings, *, pyproject_text: str | None, reviewbot_toml_text: str | None
+) -> Settings:
+    """`settings` with the repository's review-policy keys applied on top (others are ignored)."""
+    repo = config_from_files(pyproject_text, reviewbot_toml_text)
+    allowed = {k: v for k, v in repo.items() if k in REPOSITORY_KEYS}
+    if not allowed:
+        return settings
+    try:
+        return Settings.model_validate(_deep_merge(settings.model_dump(), allowed))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"the repository's reviewbot config is invalid at {where}: {first['msg']}") from exc

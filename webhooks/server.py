@@ -50,13 +50,27 @@ def build_queue(settings: Settings, retry: RetryPolicy | None = None) -> Queue:
 
 def production_runner(settings: Settings, tokens: TokenProvider | None) -> ReviewJobRunner:
     """Clone -> `run_review` in the sandbox (strangers' code: untrusted) -> `publish_review`."""
+    from reviewbot.adapters.git_workspace import GitWorkspace
     from reviewbot.github.publish import publish_review
     from reviewbot.github.pygithub_host import PyGithubHost
+    from reviewbot.policy_choice import choose_policy
     from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
+    from reviewbot.settings import with_repository_config
 
     def review(root: Path, job: Any) -> ReviewOutcome:
+        # The repository's own config, from the BASE revision: a PR cannot change how it is reviewed.
+        ws = GitWorkspace(root)
+        texts = [ws.read_at(job.base_sha, name) for name in ("pyproject.toml", ".reviewbot.toml")]
+        repo_settings = with_repository_config(
+            settings,
+            pyproject_text=texts[0].decode("utf-8", "replace") if texts[0] is not None else None,
+            reviewbot_toml_text=texts[1].decode("utf-8", "replace") if texts[1] is not None else None,
+        )
+        choice = choose_policy(repo_settings, {})  # keys come from settings, never from the environment
         request = ReviewRequest(repo_root=root, base=job.base_sha, head=job.head_sha, untrusted=True)
-        return run_review(request, settings)
+        return run_review(
+            request, repo_settings, policy_factory=choice.factory, extra_tools=choice.extra_tools
+        )
 
     def publish(outcome: ReviewOutcome, job: Any, tok: TokenProvider) -> None:
         # A fresh token at publish time: the review may have outlived the one used for the clone.
