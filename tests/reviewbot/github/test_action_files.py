@@ -21,7 +21,10 @@ def check(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
 
 
 def workflows(tmp_path: Path) -> list[Path]:
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs/github.md").read_text(), re.S)
+    # The workflows the README's "The GitHub Action" section tells users to save.
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## The GitHub Action\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
     paths = []
     for i, block in enumerate(blocks):
         path = tmp_path / f"workflow{i}.yml"
