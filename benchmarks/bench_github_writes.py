@@ -25,10 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.cli.main import main  # noqa: E402
 from tests.fakes.github_server import FakeGitHub  # noqa: E402
+from tests.shared_data import SHARED  # noqa: E402
 
-EXAMPLE = Path(
-    "/work/shared/github/webhooks/payload-examples/api.github.com/pull_request/opened.payload.json"
-)
+EXAMPLE = SHARED / "github/webhooks/payload-examples/api.github.com/pull_request/opened.payload.json"
 
 
 def git(repo: Path, *args: str) -> str:

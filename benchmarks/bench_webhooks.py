@@ -34,13 +34,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.shared_data import SHARED  # noqa: E402
 from webhooks.jobs import JobContext, ReviewJob  # noqa: E402
 from webhooks.signature import sign  # noqa: E402
 
 SECRET = "bench-secret"
-EXAMPLE = Path(
-    "/work/shared/github/webhooks/payload-examples/api.github.com/pull_request/opened.payload.json"
-)
+EXAMPLE = SHARED / "github/webhooks/payload-examples/api.github.com/pull_request/opened.payload.json"
 
 
 # -- server modes (run in a child process) ----------------------------------------------------------

@@ -12,12 +12,13 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from openapi_schema_validator import OAS30Validator
 
-SPEC_PATH = Path("/work/shared/github/openapi-subset.json")
+from tests.shared_data import SHARED
+
+SPEC_PATH = SHARED / "github" / "openapi-subset.json"
 
 
 @dataclass(frozen=True)

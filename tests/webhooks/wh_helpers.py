@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from reviewbot.settings import Settings, load_settings
+from tests.shared_data import SHARED
 from webhooks.signature import sign
 
-SHARED = Path("/work/shared/github/webhooks")
+SHARED = SHARED / "github" / "webhooks"
 EXAMPLES = SHARED / "payload-examples" / "api.github.com"
 SECRET = "It's a Secret to Everybody"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
@@ -14,8 +13,9 @@ from reviewbot.core.render.json_render import render_json
 from reviewbot.core.render.sarif import FINGERPRINT_KEY, render_sarif, render_sarif_text
 from reviewbot.core.review import Review
 from tests.reviewbot.core.findings_factory import make, sample_review
+from tests.shared_data import SHARED
 
-SCHEMA_PATH = Path(__file__).resolve().parents[4] / "shared" / "sarif" / "sarif-schema-2.1.0.json"
+SCHEMA_PATH = SHARED / "sarif" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture(scope="module")

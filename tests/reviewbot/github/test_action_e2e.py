@@ -21,8 +21,9 @@ import pytest
 from reviewbot.cli.main import main
 from tests.fakes.github_server import FakeGitHub
 from tests.reviewbot.github.conftest import GitRepo
+from tests.shared_data import SHARED
 
-EXAMPLES = Path("/work/shared/github/webhooks/payload-examples/api.github.com/pull_request")
+EXAMPLES = SHARED / "github/webhooks/payload-examples/api.github.com/pull_request"
 
 BASE_APP = "def add(a, b):\n    return a + b\n"
 HEAD_APP = "import os\n\n\ndef add(a, b):\n    return a + b\n\n\ndef run(data):\n    return eval(data)\n"

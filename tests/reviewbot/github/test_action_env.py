@@ -6,8 +6,9 @@ import pytest
 
 from reviewbot.errors import ConfigError
 from reviewbot.github.action_env import ActionEnv, PullEvent, Skip, load_payload, pull_event
+from tests.shared_data import SHARED
 
-EXAMPLES = Path("/work/shared/github/webhooks/payload-examples/api.github.com/pull_request")
+EXAMPLES = SHARED / "github/webhooks/payload-examples/api.github.com/pull_request"
 
 
 def env_for(tmp_path: Path, name: str, payload: dict[str, Any] | None) -> ActionEnv:
