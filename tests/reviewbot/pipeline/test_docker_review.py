@@ -12,19 +12,18 @@ skipping them (the same rule as tests/sandbox/conftest.py).
 from __future__ import annotations
 
 import json
-import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import SANDBOX_IMAGE, our_containers
 from tests.reviewbot.pipeline.conftest import CliResult, Repo
 
 pytestmark = pytest.mark.docker
 
-IMAGE = os.environ.get("REVIEWBOT_SANDBOX_IMAGE", "reviewbot-sandbox:latest")
+
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 Review = Callable[..., CliResult]
@@ -40,40 +39,10 @@ TESTS = (
 NOISY = "import os\n\n\ndef helper():\n    return 1\n"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REVIEWBOT_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REVIEWBOT_REQUIRE_DOCKER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def docker_client() -> Iterator[Any]:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:  # any failure to reach the engine means "no Docker here"
-        _unavailable(f"no Docker engine answered ({type(exc).__name__}); run scripts/setup-services.sh")
-    try:
-        client.images.get(IMAGE)
-    except Exception:
-        _unavailable(f"sandbox image {IMAGE} is missing; run scripts/setup-services.sh")
-    yield client
-    client.close()
-
-
-def our_containers(client: Any) -> list[Any]:
-    """Sandbox containers owned by this test process (the owner label is host:pid:random)."""
-    prefix = f"{socket.gethostname()}:{os.getpid()}:"
-    found = client.containers.list(all=True, filters={"label": "reviewbot.sandbox=1"})
-    return [c for c in found if (c.labels or {}).get("reviewbot.owner", "").startswith(prefix)]
-
-
 @pytest.fixture
 def docker_review(docker_client: Any, review: Review, monkeypatch: pytest.MonkeyPatch) -> Iterator[Review]:
     """`review` (the in-process CLI) with the Docker backend; afterwards no container of ours is left."""
-    monkeypatch.setenv("REVIEWBOT_SANDBOX__IMAGE", IMAGE)
+    monkeypatch.setenv("REVIEWBOT_SANDBOX__IMAGE", SANDBOX_IMAGE)
 
     def run(repo: Repo | Path, *extra: str, fmt: str = "json") -> CliResult:
         return review(repo, "--sandbox", "docker", *extra, fmt=fmt)

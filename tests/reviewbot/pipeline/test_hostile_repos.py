@@ -13,9 +13,7 @@ run as) and writes to arbitrary host paths (it has no filesystem isolation: trus
 from __future__ import annotations
 
 import json
-import os
 import resource
-import socket
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,44 +23,15 @@ from typing import Any
 import pytest
 
 from sandbox.process import network_prefix
+from tests.conftest import SANDBOX_IMAGE, our_containers
 from tests.reviewbot.pipeline.conftest import CliResult, Repo
 
-IMAGE = os.environ.get("REVIEWBOT_SANDBOX_IMAGE", "reviewbot-sandbox:latest")
 SECRET = "ghs_NOTREAL123"
 LIB = "def add(a, b):\n    return a + b\n"
 TESTS = "from lib import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 
 Review = Callable[..., CliResult]
 MakeRepo = Callable[[dict[str, str]], Repo]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REVIEWBOT_REQUIRE_DOCKER") == "1":
-        pytest.fail(f"REVIEWBOT_REQUIRE_DOCKER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def docker_client() -> Iterator[Any]:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except Exception as exc:  # any failure to reach the engine means "no Docker here"
-        _unavailable(f"no Docker engine answered ({type(exc).__name__}); run scripts/setup-services.sh")
-    try:
-        client.images.get(IMAGE)
-    except Exception:
-        _unavailable(f"sandbox image {IMAGE} is missing; run scripts/setup-services.sh")
-    yield client
-    client.close()
-
-
-def _our_containers(client: Any) -> list[Any]:
-    prefix = f"{socket.gethostname()}:{os.getpid()}:"
-    found = client.containers.list(all=True, filters={"label": "reviewbot.sandbox=1"})
-    return [c for c in found if (c.labels or {}).get("reviewbot.owner", "").startswith(prefix)]
 
 
 @pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker), "process"])
@@ -73,20 +42,20 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
         return
     client = request.getfixturevalue("docker_client")
     yield "docker"
-    assert _our_containers(client) == [], "the review left sandbox containers behind"
+    assert our_containers(client) == [], "the review left sandbox containers behind"
 
 
 @pytest.fixture
 def docker_only(docker_client: Any) -> Iterator[str]:
     yield "docker"
-    assert _our_containers(docker_client) == [], "the review left sandbox containers behind"
+    assert our_containers(docker_client) == [], "the review left sandbox containers behind"
 
 
 @pytest.fixture
 def hostile(review: Review, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., CliResult]:
     """Review with a secret in the bot's environment; the trace goes to tmp_path/trace.jsonl."""
     monkeypatch.setenv("GITHUB_TOKEN", SECRET)
-    monkeypatch.setenv("REVIEWBOT_SANDBOX__IMAGE", IMAGE)
+    monkeypatch.setenv("REVIEWBOT_SANDBOX__IMAGE", SANDBOX_IMAGE)
 
     def run(repo: Repo, backend: str, *extra: str, fmt: str = "json") -> CliResult:
         trace = tmp_path / "trace.jsonl"
