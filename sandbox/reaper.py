@@ -46,8 +46,10 @@ def _stale(labels: dict[str, str], now: float) -> bool:
 def reap(client: Any, *, now: float) -> int:
     """Remove stale sandbox containers and volumes; return how many were removed."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
-        if _stale(container.labels or {}, now):
+    # sparse: no per-container inspect, which would race with containers removing themselves at
+    # their TTL (auto_remove) and raise NotFound out of the sweep.
+    for container in client.containers.list(all=True, sparse=True, filters={"label": f"{LABEL}=1"}):
+        if _stale(container.attrs.get("Labels") or {}, now):
             removed += _ignore_gone(lambda c=container: c.remove(force=True, v=True))
     for volume in client.volumes.list(filters={"label": f"{LABEL}=1"}):
         labels = (volume.attrs or {}).get("Labels") or {}

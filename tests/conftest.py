@@ -45,5 +45,6 @@ def docker_client() -> Iterator[Any]:
 def our_containers(client: Any) -> list[Any]:
     """Sandbox containers owned by this test process (the owner label is host:pid:random)."""
     prefix = f"{socket.gethostname()}:{os.getpid()}:"
-    found = client.containers.list(all=True, filters={"label": "reviewbot.sandbox=1"})
-    return [c for c in found if (c.labels or {}).get("reviewbot.owner", "").startswith(prefix)]
+    # sparse: listing must not inspect containers that may be removing themselves meanwhile
+    found = client.containers.list(all=True, sparse=True, filters={"label": "reviewbot.sandbox=1"})
+    return [c for c in found if (c.attrs.get("Labels") or {}).get("reviewbot.owner", "").startswith(prefix)]

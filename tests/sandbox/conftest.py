@@ -26,5 +26,7 @@ def sbx(docker_backend: Any, docker_client: Any) -> Iterator[Any]:
     with docker_backend.session(PROBE_SPEC) as session:
         yield session
     # Tidy engine: nothing of this session may remain.
-    left = docker_client.containers.list(all=True, filters={"label": f"reviewbot.run={session.run_id}"})
+    left = docker_client.containers.list(
+        all=True, sparse=True, filters={"label": f"reviewbot.run={session.run_id}"}
+    )
     assert left == [], f"containers left behind: {left}"

@@ -181,9 +181,9 @@ def test_17_killed_bot_leaves_nothing_after_the_sweep(docker_client: Any) -> Non
     proc.kill()
     proc.wait()
     selector = {"label": f"{LABEL_RUN}={run_id}"}
-    assert len(docker_client.containers.list(all=True, filters=selector)) == 1  # left behind
+    assert len(docker_client.containers.list(all=True, sparse=True, filters=selector)) == 1  # left behind
     assert reap(docker_client, now=time.time()) >= 1
-    assert docker_client.containers.list(all=True, filters=selector) == []
+    assert docker_client.containers.list(all=True, sparse=True, filters=selector) == []
 
 
 def test_17_container_self_destructs_at_ttl(docker_backend: Any, docker_client: Any) -> None:
@@ -191,10 +191,10 @@ def test_17_container_self_destructs_at_ttl(docker_backend: Any, docker_client: 
     with docker_backend.session(spec) as s:
         selector = {"label": f"{LABEL_RUN}={s.run_id}"}
         for _ in range(100):
-            if not docker_client.containers.list(all=True, filters=selector):
+            if not docker_client.containers.list(all=True, sparse=True, filters=selector):
                 break
             time.sleep(0.2)
-        assert docker_client.containers.list(all=True, filters=selector) == []
+        assert docker_client.containers.list(all=True, sparse=True, filters=selector) == []
         # the session notices and recovers instead of crashing
         r = s.run(["true"])
         assert r.outcome is Outcome.ERROR and "failed" in r.detail
