@@ -117,6 +117,7 @@ def test_severity_mapping() -> None:
     assert severity_for("F821") is Severity.ERROR
     assert severity_for("E999") is Severity.ERROR
     assert severity_for("S608") is Severity.ERROR
-    assert severity_for("F401") is Severity.WARNING
+    assert severity_for("F401") is Severity.ERROR
     assert severity_for("B006") is Severity.WARNING
+    assert severity_for("S311") is Severity.WARNING
     assert severity_for("E501") is Severity.NOTE

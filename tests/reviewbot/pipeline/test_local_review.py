@@ -83,10 +83,12 @@ def test_nothing_to_review_exits_0(make_repo: MakeRepo, review: Review) -> None:
 
 def test_fail_on_controls_exit_code(make_repo: MakeRepo, review: Review) -> None:
     repo = make_repo({"lib.py": LIB})
-    repo.commit({"lib.py": "import os\n" + LIB})  # F401: a warning
+    repo.commit({"lib.py": LIB + "\n\ndef f(x=[]):\n    return x\n"})  # B006: a warning
     assert review(repo, "--no-tests").code == 0
     assert review(repo, "--no-tests", "--fail-on", "warning").code == 1
     assert review(repo, "--no-tests", "--fail-on", "never").code == 0
+    repo.commit({"lib.py": "import os\n" + LIB})  # F401: an error, the default threshold
+    assert review(repo, "--no-tests").code == 1
 
 
 def test_bad_revision_and_not_a_repo_exit_2(make_repo: MakeRepo, review: Review, tmp_path: Path) -> None:
