@@ -2,5 +2,5 @@
 GitHub App auth, a safe clone of the PR, and the worker that reviews and posts.
 
 Layering: webhooks -> reviewbot -> sandbox. Nothing here reads os.environ; settings come in from
-`reviewbot.cli.serve` / `reviewbot.cli.worker`.
+`webhooks.cli_serve` / `webhooks.cli_worker` (the `serve` and `worker` commands).
 """

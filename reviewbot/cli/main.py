@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from types import ModuleType
 
 from reviewbot import __version__
@@ -20,21 +21,19 @@ SUBCOMMANDS = {
     "local": "reviewbot.cli.local",
     "sandbox": "reviewbot.cli.sandbox_cmd",
     "action": "reviewbot.cli.action",
-    "serve": "reviewbot.cli.serve",
-    "worker": "reviewbot.cli.worker",
 }
+#: Packages above reviewbot in the layers (the webhook bot's `serve` and `worker`) add commands
+#: through this entry-point group, so reviewbot never imports them.
+ENTRY_POINT_GROUP = "reviewbot.commands"
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _modules() -> dict[str, ModuleType]:
-    out: dict[str, ModuleType] = {}
-    for name, module in SUBCOMMANDS.items():
-        try:
-            out[name] = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a real missing dependency inside the module: surface it
-                raise
+    out = {name: importlib.import_module(module) for name, module in SUBCOMMANDS.items()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in out:
+            out[ep.name] = ep.load()
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from reviewbot.cli.serve import add_common, server_module, settings_from
+from webhooks.cli_serve import add_common, settings_from
 
 
 def register(sub: Any) -> None:
@@ -21,6 +21,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from webhooks import server
+
     settings = settings_from(args)
-    code: int = server_module().work(settings, burst=args.burst)
+    code: int = server.work(settings, burst=args.burst)
     return code

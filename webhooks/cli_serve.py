@@ -2,18 +2,17 @@
 when the queue is SQLite (the default).
 
 Settings are read from the environment here (and in `worker`, which shares these helpers), at the
-entry point, and nowhere below. `webhooks` sits *above* `reviewbot` in the layers, so it is
-imported by name at run time: the CLI is the composition root of every mode.
+entry point, and nowhere below. `webhooks` sits *above* `reviewbot` in the layers, so these
+commands live here and reach the `reviewbot` command through the `reviewbot.commands` entry-point
+group (pyproject.toml): reviewbot never imports webhooks.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from reviewbot.errors import ConfigError
@@ -55,10 +54,6 @@ def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = N
     return settings
 
 
-def server_module() -> ModuleType:
-    return importlib.import_module("webhooks.server")
-
-
 def docker_check() -> Any:
     """A /healthz probe for the Docker engine the sandboxes use (DOCKER_HOST or the local socket)."""
     import docker
@@ -93,7 +88,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     overrides = {"webhook_workers": args.workers} if args.workers else None
     settings = settings_from(args, overrides)
-    server = server_module()
+    from webhooks import server  # gunicorn, Flask and the queues load only for this command
+
     checks = {} if args.no_docker_check or server.is_redis(settings) else {"docker": docker_check()}
     code: int = server.serve(
         settings, host=args.host, port=args.port, threads=args.threads, health_checks=checks
