@@ -207,9 +207,10 @@ class GitWorkspace:
             raise WorkspaceError(f"{base} and {head or 'HEAD'} have no common ancestor; pass another --base")
         return _decode(out).strip()
 
-    def default_base(self) -> str:
-        """Merge-base of HEAD with the default branch: origin/HEAD, else main, else master."""
-        head = self._try_resolve("HEAD")
+    def default_base(self, head_rev: str | None = None) -> str:
+        """Merge-base of `head_rev` (default HEAD) with the default branch: origin/HEAD, else
+        main, else master."""
+        head = self._try_resolve("HEAD") if head_rev is None else self.resolve(head_rev)
         if head is None:
             raise WorkspaceError("the repository has no commits yet (HEAD does not resolve)")
         for ref in (

@@ -70,7 +70,7 @@ def prepare(
     if base:
         base_sha: str | None = ws.merge_base(base, head_sha)
     else:
-        base_sha = None if all_files else ws.default_base()
+        base_sha = None if all_files else ws.default_base(head_sha)
     diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
     diff = parse_diff(diff_text)
     head_files = tuple(ws.all_files(head_sha))

@@ -173,3 +173,15 @@ def test_base_that_moved_on_is_compared_at_the_merge_base(make_repo: MakeRepo, r
     assert (
         result.report is not None and result.report["files_reviewed"] == 1
     )  # main's own edits are not in the diff
+
+
+def test_head_revision_without_base_compares_with_its_own_merge_base(
+    make_repo: MakeRepo, review: Review
+) -> None:
+    repo = make_repo({"lib.py": LIB})
+    repo.commit({"feature.py": "import json\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit({"main_only.py": "import re\n"})  # main moved on; we stay on main
+    result = review(repo, "--head", "feature", "--no-tests")
+    assert {(r, p) for r, p, _ in rules(result.report)} == {("F401", "feature.py")}
+    assert result.report is not None and result.report["files_reviewed"] == 1
