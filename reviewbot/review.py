@@ -72,6 +72,8 @@ def sandbox_spec(settings: Settings) -> SandboxSpec:
         timeout_s=s.timeout_s,
         runtime=s.runtime,
         ca_bundle=ca,
+        # room for both revisions and what the install step adds
+        work_size_mb=max(SandboxSpec.work_size_mb, 2 * settings.max_repo_mb + 256),
         network=bool(s.install_command),
     )  # only the install step's own container uses it
 

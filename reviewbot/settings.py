@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     exclude: list[str] = Field(default_factory=list)
     max_findings: int = Field(default=100, ge=1)
     max_file_bytes: int = Field(default=1_000_000, ge=1)
-    max_files: int = Field(default=5000, ge=1)
+    max_files: int = Field(default=20_000, ge=1, description="Files per revision copied into the sandbox")
+    max_repo_mb: int = Field(default=200, ge=1, description="Bytes per revision copied into the sandbox")
     sandbox: SandboxSettings = SandboxSettings()
     analyzers: AnalyzerSettings = AnalyzerSettings()
     agent: AgentSettings = AgentSettings()
@@ -215,7 +216,7 @@ def load_settings(
 #: deployment: how its changes are reviewed. Not the sandbox's limits, credentials, the LLM
 #: endpoint, or the queue — those belong to whoever runs the bot.
 REPOSITORY_KEYS = frozenset(
-    {"fail_on", "scope", "include", "exclude", "max_findings", "max_file_bytes", "max_files", "analyzers"}
+    {"fail_on", "scope", "include", "exclude", "max_findings", "max_file_bytes", "analyzers"}
 )
 
 

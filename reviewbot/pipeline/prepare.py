@@ -14,6 +14,7 @@ from reviewbot.adapters.git_workspace import GitWorkspace
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff, parse_diff
 from reviewbot.core.filtering import path_selected
+from reviewbot.errors import WorkspaceError
 from reviewbot.settings import Settings
 from sandbox.archive import FileEntry
 
@@ -60,6 +61,21 @@ def has_ruff_config(entries: Sequence[FileEntry]) -> bool:
     return False
 
 
+def _check_size(entries: Sequence[FileEntry], settings: Settings, what: str) -> None:
+    """Refuse a huge tree before anything is packed or uploaded (it would not fit the sandbox)."""
+    if len(entries) > settings.max_files:
+        raise WorkspaceError(
+            f"{what} has {len(entries)} files, above max_files={settings.max_files}; raise max_files "
+            "(REVIEWBOT_MAX_FILES) if the sandbox can hold it"
+        )
+    total = sum(len(e.data) for e in entries)
+    if total > settings.max_repo_mb * 1024 * 1024:
+        raise WorkspaceError(
+            f"{what} holds {total // (1024 * 1024)} MB, above max_repo_mb={settings.max_repo_mb}; raise "
+            "max_repo_mb (REVIEWBOT_MAX_REPO_MB) if the sandbox can hold it"
+        )
+
+
 def prepare(
     repo_root: Path, settings: Settings, *, base: str | None, head: str | None, all_files: bool
 ) -> Prepared:
@@ -74,6 +90,7 @@ def prepare(
     diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
     diff = parse_diff(diff_text)
     head_files = tuple(ws.all_files(head_sha))
+    _check_size(head_files, settings, "the head revision")
     by_path = {e.path: e for e in head_files if e.symlink_target is None}
     skipped: list[str] = []
 
@@ -100,6 +117,7 @@ def prepare(
     base_texts: dict[str, str] = {}
     if base_sha and not all_files:
         base_files = tuple(ws.all_files(base_sha))
+        _check_size(base_files, settings, "the base revision")
         base_by_path = {e.path: e for e in base_files if e.symlink_target is None}
         for path in python_paths:
             old = base_path_of_head(diff, path)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.reviewbot.pipeline.conftest import CliResult, Repo
 
 LIB = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
@@ -185,3 +187,14 @@ def test_head_revision_without_base_compares_with_its_own_merge_base(
     result = review(repo, "--head", "feature", "--no-tests")
     assert {(r, p) for r, p, _ in rules(result.report)} == {("F401", "feature.py")}
     assert result.report is not None and result.report["files_reviewed"] == 1
+
+
+def test_a_repository_too_big_for_the_sandbox_is_refused_before_upload(
+    make_repo: MakeRepo, review: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo({"lib.py": LIB, **{f"data/f{i}.txt": "x\n" for i in range(30)}})
+    repo.commit({"lib.py": LIB + "\n"})
+    assert review(repo, "--no-tests").code == 0
+    monkeypatch.setenv("REVIEWBOT_MAX_FILES", "10")
+    result = review(repo, "--no-tests")
+    assert result.code == 2 and "31 files, above max_files=10" in result.err
