@@ -123,7 +123,7 @@ def test_first_push_posts_one_review_summary_and_check_run(actions: Actions) -> 
     assert len(gh.issue_comments) == 1 and len(gh.check_runs) == 1
     annotations = len(gh.check_runs[0]["annotations"])
     assert len(gh.writes()) <= 3 + math.ceil(annotations / 50)
-    assert run.outputs["errors"] == "1" and Path(run.outputs["sarif"]).is_file()
+    assert run.outputs["errors"] == "2" and Path(run.outputs["sarif"]).is_file()  # S307 and F401
     assert json.loads(Path(run.outputs["sarif"]).read_text())["version"] == "2.1.0"
     assert "reviewbot review" in run.summary
 
@@ -163,7 +163,7 @@ def test_fork_with_read_only_token_reports_locally_and_exits_by_fail_on(actions:
     assert actions.gh.writes(succeeded=True) == []
     assert "a fork's read-only token" in run.out
     assert re.search(r"^::error file=app\.py,line=\d+,title=ruff S307::", run.out, re.M), run.out
-    assert re.search(r"^::warning file=app\.py,line=1,title=ruff F401::", run.out, re.M)
+    assert re.search(r"^::error file=app\.py,line=1,title=ruff F401::", run.out, re.M)
     assert "S307" in run.summary and Path(run.outputs["sarif"]).is_file() and run.outputs["posted"] == "false"
     assert actions.run("opened", "--fail-on", "never").code == 0
 
