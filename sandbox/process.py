@@ -1,7 +1,8 @@
 """The process backend: a subprocess with limits. Only for code you trust (local mode on your own repo).
 
-Per session: a private temp directory holding `work/` (files arrive as tars from `sandbox.archive`;
-the host repository is never touched), `home/` and `tmp/`. Per command:
+Per session: a private temp directory (on /dev/shm when writable, see `session_parent`) holding
+`work/` (files arrive as tars from `sandbox.archive`; the host repository is never touched),
+`home/` and `tmp/`. Per command:
 - argv only, never a shell; env built from the allowlist (`sandbox.environment`), PATH = the
   directory of reviewbot's own interpreter + /usr/local/bin:/usr/bin:/bin, so `python` and `ruff`
   of this environment are found;
@@ -281,6 +282,14 @@ def _classify(rc: int, cap: _Capture, timeout: float, duration: float) -> Comman
     return CommandResult(Outcome.NONZERO, rc, out, err, duration, detail)
 
 
+def session_parent() -> str | None:
+    """Where session directories go: /dev/shm (a tmpfs, like the Docker sandbox's work volume;
+    unpacking a repository there is ~4x faster than on a disk-backed /tmp), else the default
+    temporary directory. The review caps what is copied in (max_files, max_repo_mb)."""
+    shm = "/dev/shm"  # noqa: S108 - a parent for mkdtemp, which makes a private 0700 directory
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 class ProcessBackend:
     """Backend for trusted code: see the module docstring for what it does and does not contain."""
 
@@ -288,7 +297,7 @@ class ProcessBackend:
 
     @contextmanager
     def session(self, spec: SandboxSpec) -> Iterator[ProcessSession]:
-        root = Path(tempfile.mkdtemp(prefix="reviewbot-sandbox-"))
+        root = Path(tempfile.mkdtemp(prefix="reviewbot-sandbox-", dir=session_parent()))
         session = ProcessSession(spec, root)
         try:
             yield session
