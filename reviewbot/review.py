@@ -20,6 +20,7 @@ from reviewbot.agent.events import EventSink
 from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
+from reviewbot.core.finding import Finding
 from reviewbot.core.review import Review
 from reviewbot.errors import AnalyzerError, SandboxUnavailable, WorkspaceError
 from reviewbot.pipeline.deps import ReviewDeps
@@ -104,6 +105,12 @@ def _pack(prepared: Prepared) -> tuple[bytes, bytes | None, list[str]]:
     return head_tar, base_tar, notes
 
 
+def _salvage(policy: object, deps: ReviewDeps) -> list[Finding]:
+    """Findings a policy established before a guard stopped it (deterministic plan: what ran)."""
+    salvage = getattr(policy, "salvage", None)
+    return list(salvage(deps)) if callable(salvage) else []
+
+
 def run_review(
     request: ReviewRequest,
     settings: Settings,
@@ -177,7 +184,7 @@ def run_review(
     review = Review(
         base=base_name,
         head=head_name,
-        findings=tuple(run.report.findings) if run.report else (),
+        findings=tuple(run.report.findings) if run.report else tuple(_salvage(policy, deps)),
         preexisting=tuple(ledger.preexisting),
         runs=tuple(ledger.runs),
         errors=tuple(dict.fromkeys(errors)),

@@ -132,6 +132,15 @@ class LLMPolicy:
                 return action
         return self._wrap_up(state, "the model kept sending calls the bot had to refuse")
 
+    def salvage(self, deps: Any) -> list[Finding]:
+        """A guard stopped the loop before the report: keep the deterministic findings (from the
+        prelude's report, or what its plan had when it was cut off)."""
+        self.partial_reason = self.partial_reason or "the agent loop was stopped before the model reported"
+        if self.prelude_done:
+            return list(self.base_findings)
+        salvage = getattr(self.prelude, "salvage", None)
+        return list(salvage(deps)) if callable(salvage) else []
+
     # -- the deterministic prelude ------------------------------------------------------------
 
     def _prelude_step(self, state: AgentState[Any]) -> Action | None:

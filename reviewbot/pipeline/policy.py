@@ -128,6 +128,16 @@ class DeterministicPolicy:
             return None
         return CallTool(name="run_tests", args={"revision": "base", "node_ids": ids})
 
+    def salvage(self, deps: ReviewDeps) -> list[Finding]:
+        """What the plan had established when a guard stopped the loop before `report`: a partial
+        review keeps those findings (and says it is partial) instead of dropping them."""
+        if "report" in self._results:
+            return []
+        if self._pending is not None:
+            self._results[self._pending] = None  # the step that was cut off produced nothing usable
+        call = self._report(deps)
+        return [Finding.model_validate(item) for item in call.args["findings"]]
+
     # -- reasoning over what the tools returned --------------------------------------------------
     def _report(self, deps: ReviewDeps) -> CallTool:
         settings = deps.settings

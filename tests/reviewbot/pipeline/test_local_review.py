@@ -198,3 +198,15 @@ def test_a_repository_too_big_for_the_sandbox_is_refused_before_upload(
     monkeypatch.setenv("REVIEWBOT_MAX_FILES", "10")
     result = review(repo, "--no-tests")
     assert result.code == 2 and "31 files, above max_files=10" in result.err
+
+
+def test_a_review_cut_short_keeps_what_it_found_and_says_it_is_partial(
+    make_repo: MakeRepo, review: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo({"lib.py": LIB, "tests/test_lib.py": TESTS})
+    repo.commit({"lib.py": "import os\n" + LIB})
+    monkeypatch.setenv("REVIEWBOT_AGENT__MAX_ITERATIONS", "2")  # lint at head and base, then stopped
+    result = review(repo)
+    assert result.code == 2 and "stopped early (max_iterations)" in result.err
+    assert result.report is not None and result.report["partial"] is True
+    assert rules(result.report) == {("F401", "lib.py", 1)}
