@@ -235,21 +235,23 @@ def bench_scale(backend: str, repeat: int, work: Path, large: int, small: int) -
     env = _env(backend)
     lint: dict[int, list[float]] = {}
     total: dict[int, list[float]] = {}
-    for files in (small, large):
-        repo = synthetic_repo(work / f"scale{files}", files)
-        out, trace = work / f"scale{files}.json", work / f"scale{files}.trace"
+    repos = {files: synthetic_repo(work / f"scale{files}", files) for files in (small, large)}
+    for files in repos:
         lint[files], total[files] = [], []
-        for attempt in range(repeat + 1):
+    # Alternate small and large runs, so drift in the machine's load hits both sides alike.
+    for attempt in range(repeat + 1):
+        for files, repo in repos.items():
+            out, trace = work / f"scale{files}.json", work / f"scale{files}.trace"
             trace.unlink(missing_ok=True)
             took = _timed(
                 reviewbot_argv(repo.root, out, "--no-tests", "--trace", str(trace)), work, env, ok=(0, 1)
             )
-            if attempt:  # the first run is a warm-up
+            if attempt:  # the first round is a warm-up
                 total[files].append(took)
                 lint[files].append(lint_phase_s(trace))
-        findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
-        if [f["rule_id"] for f in findings] != ["F401"]:
-            raise SystemExit(f"{files}-file repo: expected exactly one F401, got {findings}")
+            findings = json.loads(out.read_text(encoding="utf-8"))["findings"]
+            if [f["rule_id"] for f in findings] != ["F401"]:
+                raise SystemExit(f"{files}-file repo: expected exactly one F401, got {findings}")
     lint_ratio = statistics.median(lint[large]) / statistics.median(lint[small])
     total_ratio = statistics.median(total[large]) / statistics.median(total[small])
     return [
