@@ -111,8 +111,14 @@ def test_output_is_capped_by_bytes_on_either_stream(session: ProcessSession, str
     assert len(getattr(r, stream)) == SPEC.max_output_bytes
 
 
-def test_rlimits_are_applied(session: ProcessSession) -> None:
+@pytest.mark.parametrize("via", ["prlimit", "preexec"])
+def test_rlimits_are_applied(session: ProcessSession, via: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import resource
+
+    import sandbox.process
+
+    if via == "preexec":  # a machine without util-linux's prlimit: the in-child hook sets them
+        monkeypatch.setattr(sandbox.process, "prlimit_prefix", lambda limits: None)
 
     code = (
         "import resource as r\n"
