@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
         )
     for warning in outcome.warnings:
         print(f"reviewbot: warning: {warning}", file=sys.stderr)
+    to_terminal = args.output is None and sys.stdout.isatty()
+    output.emit(output.render(outcome, args.format, to_terminal=to_terminal), args.output)
     if outcome.nothing_to_review:
         print("reviewbot: nothing to review (no changes against the base)", file=sys.stderr)
-        output.emit(output.render(outcome, args.format), args.output)
         return 0
-    output.emit(output.render(outcome, args.format), args.output)
     return output.exit_code(outcome.review, settings)

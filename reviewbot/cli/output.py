@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from reviewbot.settings import Settings
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def render(outcome: ReviewOutcome, fmt: str) -> str:
+def render(outcome: ReviewOutcome, fmt: str, *, to_terminal: bool = False) -> str:
     review = outcome.review
     if fmt == "json":
         return render_json(review)
@@ -27,6 +28,9 @@ def render(outcome: ReviewOutcome, fmt: str) -> str:
         return render_sarif_text(review, tool_version=__version__)
     if fmt == "markdown":
         return review_markdown(review)
+    if to_terminal:  # as wide as the terminal, and in colour
+        width = max(60, min(shutil.get_terminal_size().columns, 200))
+        return render_terminal(review, outcome.head_texts, width=width, color=True)
     return render_terminal(review, outcome.head_texts)
 
 
