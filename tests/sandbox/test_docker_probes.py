@@ -227,6 +227,46 @@ def test_21_no_docker_socket(sbx: Any) -> None:
 
 
 # -- privilege -----------------------------------------------------------------------------------
+def test_22_no_host_ipc_or_abstract_sockets(sbx: Any) -> None:
+    # Own IPC and network namespaces: the host's SysV IPC, /dev/shm and abstract unix sockets
+    # (containerd's, dockerd's) are not reachable from inside.
+    code = (
+        "import os\nprint(os.readlink('/proc/self/ns/ipc'), os.readlink('/proc/self/ns/net'))\n"
+        "print(len(open('/proc/net/unix').read().splitlines()) - 1, len(os.listdir('/dev/shm')))"
+    )
+    r = py(sbx, code)
+    ns_line, counts = r.text().splitlines()
+    ipc, net = ns_line.split()
+    assert ipc != os.readlink("/proc/self/ns/ipc") and net != os.readlink("/proc/self/ns/net")
+    assert counts == "0 0", "host sockets or shared memory are visible in the sandbox"
+    still_usable(sbx)
+
+
+def test_18_concurrent_sessions_keep_their_own_limits(docker_backend: Any) -> None:
+    # One session blows its memory limit while another works: the limit is per sandbox, the
+    # neighbour is unaffected, and both report clearly. (The bot-level cap on concurrent reviews
+    # is the webhook worker pool's concurrency, tested in tests/webhooks.)
+    import threading
+
+    results: dict[str, CommandResult] = {}
+
+    def bomb() -> None:
+        with docker_backend.session(PROBE_SPEC) as s:
+            results["bomb"] = py(s, "xs = []\nwhile True: xs.append(bytearray(50 * 1024 * 1024))")
+
+    def worker() -> None:
+        with docker_backend.session(PROBE_SPEC) as s:
+            results["work"] = py(s, "import time\ntime.sleep(1.5)\nprint(sum(range(10**6)))")
+
+    threads = [threading.Thread(target=bomb), threading.Thread(target=worker)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results["bomb"].outcome is Outcome.OOM
+    assert results["work"].outcome is Outcome.OK and results["work"].text().strip() == str(sum(range(10**6)))
+
+
 def test_23_27_no_capabilities_no_new_privileges_non_root(sbx: Any) -> None:
     status = dict(
         line.split(":\t", 1)
