@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 
 from reviewbot import __version__
+from reviewbot.core.text import one_line
 from reviewbot.errors import ReviewbotError
 
 #: subcommand name -> module implementing `register(subparsers)` and `run(args) -> int`
@@ -46,19 +49,30 @@ def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum: int, _frame: object) -> None:
+    # SIGTERM (a cancelled Actions job, `docker stop`) unwinds like an exception, so every `with`
+    # tears down what it holds: sandbox containers are killed and removed, not left to their TTL.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     modules = _modules()
     parser = build_parser(modules)
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         code: int = modules[args.command].run(args)
         return code
     except ReviewbotError as exc:
-        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        print(f"reviewbot: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("reviewbot: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def entrypoint() -> None:
