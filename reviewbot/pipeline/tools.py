@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.analyzers import runners
 from reviewbot.analyzers.junit import TestCase
+from reviewbot.core.attribution import base_path_of_head
+from reviewbot.core.diff import Diff
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
 
@@ -109,9 +111,10 @@ def _case_json(case: TestCase) -> dict[str, Any]:
     }
 
 
-def _to_base(node_id: str, base_paths: dict[str, str]) -> str:
+def _to_base(node_id: str, diff: Diff) -> str:
+    """The node id under the base's name of its file (a renamed test file keeps its tests)."""
     path, sep, rest = node_id.partition("::")
-    return base_paths.get(path, path) + sep + rest
+    return (base_path_of_head(diff, path) or path) + sep + rest
 
 
 class RunTests(Tool[ReviewDeps, RunTestsParams]):
@@ -127,10 +130,9 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
         if blocked is not None:
             return ToolOutput(ok=False, text=blocked, data={"revision": params.revision, "error": blocked})
         settings = deps.settings.analyzers
-        base_map = dict(deps.base_paths)
         targets = params.node_ids
         if params.revision == "base":
-            targets = [_to_base(n, base_map) for n in params.node_ids]
+            targets = [_to_base(n, deps.diff) for n in params.node_ids]
         budget = settings.test_timeout_s
         left = ctx.time_left()
         if left is not None:

@@ -210,3 +210,20 @@ def test_a_review_cut_short_keeps_what_it_found_and_says_it_is_partial(
     assert result.code == 2 and "stopped early (max_iterations)" in result.err
     assert result.report is not None and result.report["partial"] is True
     assert rules(result.report) == {("F401", "lib.py", 1)}
+
+
+def test_a_renamed_test_file_is_compared_under_its_old_name(make_repo: MakeRepo, review: Review) -> None:
+    repo = make_repo(
+        {
+            "lib.py": LIB,
+            "tests/test_lib.py": TESTS,
+            "pyproject.toml": "[tool.reviewbot]\nexclude = ['tests/**']\n",
+        }
+    )
+    repo.git("mv", "tests/test_lib.py", "tests/test_library.py")
+    repo.commit({"lib.py": LIB.replace("return a - b", "return a - b - 1")})
+    report = review(repo).report
+    assert report is not None
+    assert {f["snippet"] for f in report["findings"]} == {"tests/test_library.py::test_sub"}
+    assert "passes at the base" in report["findings"][0]["message"]
+    assert {f["snippet"] for f in report["preexisting"]} == {"tests/test_library.py::test_already_broken"}
