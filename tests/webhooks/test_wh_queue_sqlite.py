@@ -307,3 +307,49 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
         gate.set()
         pool.stop()
     assert [r["commit_id"] for r in gh.reviews] == [new_head]
+
+
+@pytest.mark.docker
+def test_docker_engine_down_then_back_the_job_waits_and_retries(
+    tmp_path: Path, world: tuple[FakeGitHub, str, object], docker_client: object
+) -> None:
+    """The real review (`run_review`, Docker sandbox) while the sandbox is unusable: the job is
+    retried, not lost and not failed; once the sandbox is back it completes once."""
+    from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
+    from reviewbot.settings import load_settings
+    from tests.conftest import SANDBOX_IMAGE
+
+    gh, url, pr = world
+    broken = load_settings(overrides={"sandbox": {"backend": "docker", "image": "reviewbot-gone:missing"}})
+    working = load_settings(overrides={"sandbox": {"backend": "docker", "image": SANDBOX_IMAGE}})
+    current = [broken]
+    published: list[ReviewOutcome] = []
+
+    def review(root: Path, j: ReviewJob) -> ReviewOutcome:
+        outcome = run_review(
+            ReviewRequest(root, base=j.base_sha, head=j.head_sha, untrusted=True), current[0]
+        )
+        return outcome
+
+    def publish(outcome: ReviewOutcome, j: ReviewJob, tok: object) -> None:
+        published.append(outcome)
+
+    from webhooks.runner import CloneReviewPublishRunner
+
+    runner = CloneReviewPublishRunner(
+        StaticTokenProvider(SecretStr("tok"), gh.url), review, publish, work_dir=tmp_path / "jobs"
+    )
+    q = SqliteQueue(
+        tmp_path / "j.sqlite3", retry=RetryPolicy(max_attempts=20, base_delay_s=0.2, max_delay_s=0.5)
+    )
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    pool = run_pool(q, runner)
+    try:
+        wait_until(lambda: (q.get("d1").attempts or 0) >= 2)  # type: ignore[union-attr]
+        state = q.get("d1")
+        assert state is not None and state.state != "dead" and not published
+        current[0] = working  # the engine (here: the sandbox image) is back
+        wait_until(lambda: q.get("d1").state == "done", timeout=120)  # type: ignore[union-attr]
+    finally:
+        pool.stop()
+    assert len(published) == 1 and published[0].review.head == pr.head_sha  # type: ignore[attr-defined]
