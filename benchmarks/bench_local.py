@@ -76,8 +76,8 @@ def _timed(argv: Sequence[str], cwd: Path, env: dict[str, str], ok: Sequence[int
 def reviewbot_argv(repo: Path, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
-        "-c",
-        "from reviewbot.cli.main import entrypoint; entrypoint()",
+        "-m",
+        "reviewbot",
         "local",
         str(repo),
         "--format",

@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench_local import reviewbot_argv  # noqa: E402  (the same command line, one definition)
 from corpus.gitrepo import init_from_corpus  # type: ignore[import-not-found]  # noqa: E402
 from corpus.scenarios import SCENARIOS, Scenario  # type: ignore[import-not-found]  # noqa: E402
 
@@ -68,18 +69,7 @@ def _env(backend: str) -> dict[str, str]:
 
 
 def review_once(repo: Path, backend: str, out: Path, scenario: Scenario) -> Sample:
-    argv = [
-        sys.executable,
-        "-c",
-        "from reviewbot.cli.main import entrypoint; entrypoint()",
-        "local",
-        str(repo),
-        "--format",
-        "json",
-        "--output",
-        str(out),
-        *scenario.cli_args,
-    ]
+    argv = reviewbot_argv(repo, out, *scenario.cli_args)
     start = time.perf_counter()
     done = subprocess.run(argv, env=_env(backend), capture_output=True, text=True, check=False)
     total = time.perf_counter() - start

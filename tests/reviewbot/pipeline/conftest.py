@@ -13,6 +13,16 @@ import pytest
 
 from reviewbot.cli.main import main
 
+#: A tiny library, its tests (one already failing at any base), and a module with old lint noise.
+LIB = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+TESTS = (
+    "from lib import add, sub\n\n\n"
+    "def test_add():\n    assert add(1, 2) == 3\n\n\n"
+    "def test_sub():\n    assert sub(3, 1) == 2\n\n\n"
+    "def test_already_broken():\n    assert sub(1, 1) == 5\n"
+)
+NOISY = "import os\n\n\ndef helper():\n    return 1\n"
+
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SANDBOX_IMAGE, our_containers
-from tests.reviewbot.pipeline.conftest import CliResult, Repo
+from tests.reviewbot.pipeline.conftest import LIB, NOISY, TESTS, CliResult, Repo
 
 pytestmark = pytest.mark.docker
 
@@ -28,15 +28,6 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 Review = Callable[..., CliResult]
 MakeRepo = Callable[[dict[str, str]], Repo]
-
-LIB = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-TESTS = (
-    "from lib import add, sub\n\n\n"
-    "def test_add():\n    assert add(1, 2) == 3\n\n\n"
-    "def test_sub():\n    assert sub(3, 1) == 2\n\n\n"
-    "def test_already_broken():\n    assert sub(1, 1) == 5\n"
-)
-NOISY = "import os\n\n\ndef helper():\n    return 1\n"
 
 
 @pytest.fixture

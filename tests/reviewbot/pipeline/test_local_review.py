@@ -8,16 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.reviewbot.pipeline.conftest import CliResult, Repo
-
-LIB = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
-TESTS = (
-    "from lib import add, sub\n\n\n"
-    "def test_add():\n    assert add(1, 2) == 3\n\n\n"
-    "def test_sub():\n    assert sub(3, 1) == 2\n\n\n"
-    "def test_already_broken():\n    assert sub(1, 1) == 5\n"
-)
-NOISY = "import os\n\n\ndef helper():\n    return 1\n"
+from tests.reviewbot.pipeline.conftest import LIB, NOISY, TESTS, CliResult, Repo
 
 
 def rules(report: dict[str, Any] | None) -> set[tuple[str, str, int | None]]:
