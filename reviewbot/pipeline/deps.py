@@ -52,3 +52,8 @@ class ReviewDeps:
     uses_ruff_format: bool
     has_ruff_config: bool
     ledger: Ledger = field(default_factory=Ledger)
+
+    def session_for(self, revision: Revision) -> Session:
+        """The sandbox session that holds `revision`'s tree (every tool asks through here, so each
+        revision can live in a session of its own)."""
+        return self.session

@@ -52,7 +52,7 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
             select = analyzers.curated_select if analyzers.curated_rules else []
             results.append(
                 runners.ruff_check(
-                    session=deps.session,
+                    session=deps.session_for(params.revision),
                     cwd=cwd,
                     paths=paths,
                     file_texts=texts,
@@ -64,7 +64,7 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         if analyzers.ruff_format and deps.uses_ruff_format:
             results.append(
                 runners.ruff_format(
-                    deps.session, cwd=cwd, paths=paths, name=f"ruff format ({params.revision})"
+                    deps.session_for(params.revision), cwd=cwd, paths=paths, name=f"ruff format ({params.revision})"
                 )
             )
         findings: list[dict[str, Any]] = []
@@ -139,7 +139,7 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
             budget = max(1.0, min(budget, left))
         cwd = SANDBOX_DIRS[params.revision]
         result = runners.run_pytest(
-            deps.session,
+            deps.session_for(params.revision),
             cwd=cwd,
             command=settings.test_command,
             junit_path=f"junit-{params.revision}.xml",
@@ -153,7 +153,7 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
             # fall back to the files that exist, and let absent tests count as new.
             files = sorted({t.partition("::")[0] for t in targets})
             result = runners.run_pytest(
-                deps.session,
+                deps.session_for(params.revision),
                 cwd=cwd,
                 command=settings.test_command,
                 junit_path="junit-base-files.xml",
