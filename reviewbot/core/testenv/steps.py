@@ -63,8 +63,23 @@ def requirement_file_candidates(paths: list[str]) -> list[str]:
 def _requirement_files(out: Collector) -> None:
     for path in requirement_file_candidates(list(out.files)):
         use_requirement_file(out, path, path)
-    if not out.install_project and "requirements.txt" in out.files:
+    if "requirements.txt" not in out.files:
+        return
+    if not out.install_project:
         use_requirement_file(out, "requirements.txt", "requirements.txt (the project is not installable)")
+    elif _names_the_project(out.text("requirements.txt") or ""):
+        use_requirement_file(
+            out, "requirements.txt", "requirements.txt (installs the project: a development file)"
+        )
+
+
+def _names_the_project(text: str) -> bool:
+    """A requirements.txt that installs the project itself (`-e .[...]`) describes the
+    development environment, not the runtime dependencies."""
+    return any(
+        re.match(r"^(?:-e\s*|--editable[=\s]+)?\.(?:\[[^\]]*\])?\s*$", line.strip())
+        for line in text.splitlines()
+    )
 
 
 def _tox(out: Collector, tox: ToxEnv, groups: DependencyGroups) -> None:
