@@ -69,11 +69,24 @@ def _install_args(call: ast.Call, constants: dict[str, ast.expr], where: str, ou
             args.append(arg.value)
             continue
         values = _literal_list(arg.value, constants) if isinstance(arg, ast.Starred) else None
-        if values is None:
+        if values is None and _is_project_fstring(arg):
+            args.append(".")
+            out.note(
+                f"{where}: the project's extras are computed (line {arg.lineno}); installed without them"
+            )
+        elif values is None:
             out.note(f"{where}: a session.install argument is computed (line {arg.lineno}); not read")
         else:
             args.extend(values)
     return args
+
+
+def _is_project_fstring(arg: ast.expr) -> bool:
+    """f".[{extras}]": the project itself, with extras computed at run time."""
+    if not isinstance(arg, ast.JoinedStr) or not arg.values:
+        return False
+    first = arg.values[0]
+    return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.startswith(".[")
 
 
 def _calls(func: ast.FunctionDef) -> list[ast.Call]:

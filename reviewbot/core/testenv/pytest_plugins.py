@@ -207,27 +207,82 @@ def _addopts_tokens(value: object, where: str, out: Collector) -> list[str]:
         return text.split()
 
 
+# Plugins that ship with pytest itself (`-p pytester` needs nothing installed).
+_BUILTIN_PLUGINS = frozenset(
+    [
+        "pytester",
+        "doctest",
+        "cacheprovider",
+        "faulthandler",
+        "junitxml",
+        "logging",
+        "tmpdir",
+        "monkeypatch",
+        "capture",
+        "debugging",
+        "warnings",
+        "unittest",
+        "stepwise",
+        "setuponly",
+        "setupplan",
+        "skipping",
+        "terminal",
+        "python",
+        "runner",
+        "main",
+        "mark",
+        "nose",
+        "pastebin",
+        "recwarn",
+        "legacypath",
+        "unraisableexception",
+        "threadexception",
+        "python_path",
+        "helpconfig",
+        "fixtures",
+        "assertion",
+        "reports",
+        "subtests",
+        "tmp_path",
+        "raises",
+    ]
+)
+
+
+def _plugin_dist(name: str) -> str:
+    """The distribution for `-p name` ("" when unknown): the table, else the `pytest_x` ->
+    `pytest-x` naming convention of plugin modules."""
+    if name in _PLUGIN_NAMES:
+        return _PLUGIN_NAMES[name]
+    return name.replace("_", "-") if name.startswith("pytest_") else ""
+
+
+def _option_dist(arg: str) -> str | None:
+    option = arg.split("=", 1)[0]
+    if arg.startswith("-n") and not arg.startswith("--") and len(arg) > 2:
+        return "pytest-xdist"  # -n4, -nauto
+    for prefix, dist in _OPTIONS.items():
+        if option == prefix or (prefix.endswith("-") and option.startswith(prefix)):
+            return dist or None
+    return None
+
+
 def plugins_from_addopts(tokens: list[str], is_local: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """[(distribution, why)] for the plugins `tokens` need; `is_local(module)` excludes the project's own."""
+    """[(distribution, why)] for the plugins `tokens` need ("" when unknown); `is_local(module)`
+    excludes the project's own plugins."""
     found: list[tuple[str, str]] = []
     for index, arg in enumerate(tokens):
-        if (arg == "-p" and index + 1 < len(tokens)) or (
-            arg.startswith("-p") and len(arg) > 2 and arg != "-p"
-        ):
-            name = tokens[index + 1] if arg == "-p" else arg[2:].lstrip("=")
-            if name.startswith("no:") or is_local(name):
-                continue
-            dist = _PLUGIN_NAMES.get(name) or (name.replace("_", "-") if name.startswith("pytest_") else None)
-            found.append((dist or "", f"-p {name}"))
+        if arg == "-p" or (arg.startswith("-p") and not arg.startswith("--")):
+            name = (
+                (tokens[index + 1] if index + 1 < len(tokens) else "") if arg == "-p" else arg[2:].lstrip("=")
+            )
+            builtin = name in _BUILTIN_PLUGINS or name.startswith("_pytest.")
+            if name and not (name.startswith("no:") or builtin or is_local(name)):
+                found.append((_plugin_dist(name), f"-p {name}"))
             continue
-        option = arg.split("=", 1)[0]
-        for prefix, dist in _OPTIONS.items():
-            matches = option == prefix or (prefix.endswith("-") and option.startswith(prefix))
-            if prefix == "-n" and arg.startswith("-n") and arg[2:].isdigit():
-                matches = True
-            if matches and dist:
-                found.append((dist, option if option == arg else arg))
-                break
+        dist = _option_dist(arg)
+        if dist:
+            found.append((dist, arg))
     return found
 
 

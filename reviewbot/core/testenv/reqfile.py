@@ -133,6 +133,9 @@ def parse_lines(out: Collector, lines: list[str], where: str) -> list[str]:
             if target is not None:
                 use_requirement_file(out, target, where)
             continue
+        if match and match.group(1) in ("-c", "--constraint"):
+            out.note(f"{where}: constraints {match.group(2).strip()} not applied (only -r files are)")
+            continue
         _parse_line(out, line, where, (), parsed, base_dir="")
     return parsed.requirements
 

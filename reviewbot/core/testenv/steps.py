@@ -12,7 +12,7 @@ from reviewbot.core.testenv.poetry import install_poetry_groups
 from reviewbot.core.testenv.project import Project, read_project
 from reviewbot.core.testenv.pytest_plugins import add_pytest_plugins
 from reviewbot.core.testenv.reqfile import parse_lines, use_requirement_file
-from reviewbot.core.testenv.toolgroups import install_hatch_envs, install_pdm_groups
+from reviewbot.core.testenv.toolgroups import install_hatch_envs, install_pdm_groups, install_uv_rye_dev
 from reviewbot.core.testenv.tox import ToxEnv, read_tox
 from reviewbot.core.testenv.versioning import add_version_env
 
@@ -36,6 +36,7 @@ def run_steps(out: Collector) -> None:
         groups.install(name)
     install_poetry_groups(out, project.poetry_groups)
     install_pdm_groups(out, data)
+    install_uv_rye_dev(out, data)
     install_hatch_envs(out, data)
     _requirement_files(out)
     if tox is not None:
@@ -156,9 +157,14 @@ def _install_extra(out: Collector, project: Project, extra: str) -> None:
 
 
 def _is_local(out: Collector, module: str) -> bool:
+    """The module is the project's own: a package or module of that name anywhere in the tree
+    (src/ layouts, plugins under tests/ put on sys.path by `pythonpath`)."""
     top = module.split(".")[0]
-    prefixes = (f"{top}/", f"src/{top}/")
-    return any(p.startswith(prefixes) or p in (f"{top}.py", f"src/{top}.py") for p in out.files)
+    roots = (f"{top}/", f"src/{top}/")
+    return any(
+        path.startswith(roots) or path == f"{top}.py" or path.endswith((f"/{top}/__init__.py", f"/{top}.py"))
+        for path in out.files
+    )
 
 
 def _explain_nothing(out: Collector) -> None:

@@ -26,6 +26,19 @@ def install_named_groups(out: Collector, where: str, groups: dict[str, list[str]
         out.add_requirements(groups[name], f"{where} {name}")
 
 
+def install_uv_rye_dev(out: Collector, pyproject: dict[str, Any]) -> None:
+    """`[tool.uv] dev-dependencies` / `[tool.rye] dev-dependencies`: the development group of
+    uv and rye before PEP 735, installed like a `dev` group when no test group was chosen."""
+    tool = table(pyproject.get("tool"))
+    groups = table(pyproject.get("dependency-groups"))
+    if any(n in TEST_NAMES for n in groups):
+        return
+    for name in ("uv", "rye"):
+        items = string_list(table(tool.get(name)).get("dev-dependencies"))
+        if items:
+            out.add_requirements(items, f"pyproject.toml [tool.{name}] dev-dependencies")
+
+
 def install_pdm_groups(out: Collector, pyproject: dict[str, Any]) -> None:
     raw = table(table(table(pyproject.get("tool")).get("pdm")).get("dev-dependencies"))
     groups: dict[str, list[str]] = {}

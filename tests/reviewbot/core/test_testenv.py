@@ -150,7 +150,7 @@ def test_urllib3_dev_group_includes_test_and_trustme() -> None:
 def test_urllib3_2022_dev_requirements_file() -> None:
     plan = plan_test_env(corpus("urllib3-2022"))
     assert plan.requirement_files == ("dev-requirements.txt",)
-    assert any("computed" in n for n in plan.notes)  # session.install(f".[{extras}]") is not a literal
+    assert any("computed" in n for n in plan.notes)  # session.install(f".[{extras}]"): extras unknown
 
 
 def test_requests_self_referencing_group_and_editable_line() -> None:
@@ -674,3 +674,33 @@ def test_cache_key_depends_on_plan_key_files_image_and_python() -> None:
         {**files, "pyproject.toml": (PEP621 + '[dependency-groups]\ntest = ["mock"]\n').encode()}
     )
     assert other.cache_key(files, image_id="img1", python="3.11.7") != base  # the plan itself keys it
+
+
+def test_uv_legacy_dev_dependencies() -> None:
+    toml = PEP621 + '[tool.uv]\ndev-dependencies = ["pytest-asyncio"]\n'
+    plan = plan_test_env({"pyproject.toml": toml.encode()})
+    assert "pytest-asyncio" in names(plan)
+    assert has_source(plan, "[tool.uv] dev-dependencies")
+
+
+def test_builtin_and_local_plugins_need_nothing() -> None:
+    ini = "[pytest]\naddopts = -p pytester -p _pytest.legacypath -ptests.fixtures -p no:randomly -n4\n"
+    files = {"pytest.ini": ini.encode(), "pyproject.toml": PEP621.encode(), "tests/fixtures.py": b""}
+    plan = plan_test_env(files)
+    assert names(plan) == {"attrs", "pytest", "pytest-xdist", "setuptools"}  # setuptools: PEP 517 default
+    assert plan.notes == ()
+
+
+def test_tox_constraints_are_noted_not_silently_dropped() -> None:
+    tox = "[tox]\nenvlist = py\n[testenv]\ndeps =\n    -c constraints.txt\n    mock\n"
+    plan = plan_test_env(
+        {"tox.ini": tox.encode(), "pyproject.toml": PEP621.encode(), "constraints.txt": b"mock<5\n"}
+    )
+    assert "mock" in names(plan)
+    assert any("constraints constraints.txt not applied" in n for n in plan.notes)
+
+
+def test_nox_fstring_extras_install_the_project() -> None:
+    plan = plan_test_env(corpus("urllib3-2022"))
+    assert plan.install_project
+    assert any("extras are computed" in n for n in plan.notes)
