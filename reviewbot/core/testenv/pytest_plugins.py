@@ -316,7 +316,8 @@ def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
     where, values = config
     out.add_requirements(_required_plugins(values.get("required_plugins")), f"{where} required_plugins")
     needs = plugins_from_addopts(_addopts_tokens(values.get("addopts"), where, out), is_local)
-    needs += [(dist, key) for key, dist in _INI_KEYS.items() if key in values and dist]
+    keys = {key.lower() for key in values}  # INI keys are case-insensitive (DJANGO_SETTINGS_MODULE)
+    needs += [(dist, key) for key, dist in _INI_KEYS.items() if key in keys and dist]
     for module, entry in warning_modules(_list(values.get("filterwarnings"))):
         dist = None if is_local(module) else dist_for_module(module)
         if dist:

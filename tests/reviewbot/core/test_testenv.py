@@ -704,3 +704,8 @@ def test_nox_fstring_extras_install_the_project() -> None:
     plan = plan_test_env(corpus("urllib3-2022"))
     assert plan.install_project
     assert any("extras are computed" in n for n in plan.notes)
+
+
+def test_plugin_ini_keys_in_toml_are_case_insensitive() -> None:
+    toml = PEP621 + '[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = "demo.settings"\n'
+    assert "pytest-django" in names(plan_test_env({"pyproject.toml": toml.encode()}))
