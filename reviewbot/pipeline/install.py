@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.errors import ConfigError
-from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger
+from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.settings import Settings
 from sandbox import CommandResult, Outcome, Session
 
@@ -57,11 +57,13 @@ def check_install_command(command: Sequence[str]) -> None:
 
 
 def wanted(settings: Settings) -> bool:
-    """The install step runs when configured and something will execute the project's code (tests,
-    or an LLM policy that may run snippets); a lint-only review does not pay for the network."""
-    return bool(settings.sandbox.install_command) and (
-        settings.analyzers.tests or settings.llm.provider != "none"
-    )
+    """An install step runs only when something will execute the project's code (tests, or an LLM
+    policy that may run snippets); a lint-only review does not pay for it."""
+    return settings.analyzers.tests or settings.llm.provider != "none"
+
+
+def run_name(revision: Revision) -> str:
+    return f"{INSTALL_RUN} ({revision})"
 
 
 def _tail(result: CommandResult, limit: int = 600) -> str:
@@ -71,51 +73,67 @@ def _tail(result: CommandResult, limit: int = 600) -> str:
     return " | ".join(line for line in lines if line)[-limit:]
 
 
-def _failure(result: CommandResult, timeout_s: float) -> tuple[RunStatus, str]:
+def failure_message(result: CommandResult, timeout_s: float, what: str) -> tuple[RunStatus, str]:
+    """(status, message) for a failed install command; `what` names the step ("the install step (head)")."""
     if result.outcome is Outcome.TIMEOUT:
-        return RunStatus.TIMEOUT, f"the install step did not finish within install_timeout_s={timeout_s:g}"
+        return RunStatus.TIMEOUT, f"{what} did not finish within install_timeout_s={timeout_s:g}"
     if result.outcome is Outcome.OOM:
-        return RunStatus.ERROR, "the install step was killed by the sandbox's memory limit"
+        return RunStatus.ERROR, f"{what} was killed by the sandbox's memory limit"
     if result.outcome is Outcome.TRUNCATED:
-        return RunStatus.ERROR, "the install step printed more output than the sandbox allows"
+        return RunStatus.ERROR, f"{what} printed more output than the sandbox allows"
     if result.outcome is Outcome.ERROR:
-        return RunStatus.ERROR, f"the sandbox failed during the install step: {result.detail}"
+        return RunStatus.ERROR, f"the sandbox failed during {what}: {result.detail}"
     tail = _tail(result)
-    message = f"the install step failed (exit {result.exit_code}): {tail}"
+    message = f"{what} failed (exit {result.exit_code}): {tail}"
     if any(hint in tail for hint in _READ_ONLY_HINTS):
         message += " -- the sandbox's root is read-only: install with `pip install --user ...`"
     return RunStatus.ERROR, message
 
 
-def run_install(session: Session, settings: Settings, ledger: Ledger) -> ToolRun | None:
-    """Run `settings.sandbox.install_command` with network in the head revision's directory and
-    record it in the ledger. Returns the run, or None when there was nothing to install."""
-    command = settings.sandbox.install_command
-    if not command:
-        return None
-    if not wanted(settings):
-        ledger.skipped.append("install: not run, nothing executes the project's code (tests are disabled)")
-        return None
-    check_install_command(command)
-    timeout = settings.sandbox.install_timeout_s
-    result = session.run(list(command), cwd=SANDBOX_DIRS["head"], timeout_s=timeout, network=True)
-    duration = round(result.duration_s, 3)
-    if result.ok:
-        lines = result.text().strip().splitlines()
-        detail = lines[-1][:500] if lines else "done"
-        run = ToolRun(name=INSTALL_RUN, status=RunStatus.OK, duration_s=duration, detail=detail)
-    else:
-        status, message = _failure(result, timeout)
-        run = ToolRun(name=INSTALL_RUN, status=status, duration_s=duration, detail=message[:1000])
-        ledger.errors.append(message)
-        ledger.skipped.append("tests: not run because the install step failed")
+def last_line(result: CommandResult) -> str:
+    lines = result.text().strip().splitlines()
+    return lines[-1][:500] if lines else "done"
+
+
+def record(ledger: Ledger, revision: Revision, run: ToolRun, message: str | None = None) -> ToolRun:
+    """Add an install run to the ledger; a failure is a review error and blocks the tests."""
     ledger.runs.append(run)
+    if message is not None:
+        ledger.errors.append(message)
+        ledger.skipped.append(f"tests: not run because the install step ({revision}) failed")
     return run
 
 
-def tests_blocked(ledger: Ledger) -> str | None:
-    """Why the tests must not run (the install step failed), or None."""
+def run_install_command(session: Session, settings: Settings, ledger: Ledger, revision: Revision) -> ToolRun:
+    """Run the configured `install_command` with network in `revision`'s directory."""
+    command = settings.sandbox.install_command
+    assert command
+    check_install_command(command)
+    timeout = settings.sandbox.install_timeout_s
+    result = session.run(list(command), cwd=SANDBOX_DIRS[revision], timeout_s=timeout, network=True)
+    duration = round(result.duration_s, 3)
+    if result.ok:
+        detail = f"install_command: {last_line(result)}"
+        return record(
+            ledger,
+            revision,
+            ToolRun(name=run_name(revision), status=RunStatus.OK, duration_s=duration, detail=detail),
+        )
+    status, message = failure_message(result, timeout, f"the install step ({revision})")
+    run = ToolRun(name=run_name(revision), status=status, duration_s=duration, detail=message[:1000])
+    return record(ledger, revision, run, message)
+
+
+def install_failed(ledger: Ledger, revision: Revision | None = None) -> ToolRun | None:
+    """The failed install run (of `revision`, or of any revision), or None."""
     for run in ledger.runs:
-        if run.name == INSTALL_RUN and run.status is not RunStatus.OK:
-            return f"tests not run: {run.detail}"
+        failed = run.name.startswith(INSTALL_RUN) and run.status is not RunStatus.OK
+        if failed and (revision is None or run.name == run_name(revision)):
+            return run
     return None
+
+
+def tests_blocked(ledger: Ledger) -> str | None:
+    """Why the tests must not run (an install step failed), or None."""
+    run = install_failed(ledger)
+    return f"tests not run: {run.detail}" if run is not None else None
