@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from docker.errors import APIError, DockerException, NotFound
 
@@ -56,6 +57,17 @@ class EnvLayer:
     @property
     def ok(self) -> bool:
         return self.result is None or self.result.ok
+
+
+def index_env(index_url: str | None) -> dict[str, str]:
+    """PIP_INDEX_URL, and PIP_TRUSTED_HOST when the caller chose a plain-http index (a local mirror)."""
+    if not index_url:
+        return {}
+    env = {"PIP_INDEX_URL": index_url}
+    parts = urlsplit(index_url)
+    if parts.scheme == "http" and parts.hostname:
+        env["PIP_TRUSTED_HOST"] = parts.hostname
+    return env
 
 
 def volume_name(key: str) -> str:
@@ -156,8 +168,7 @@ class DockerEnvCache:
         except (DockerException, OSError) as exc:
             raise SandboxError(f"could not create the test environment volume: {exc}") from exc
         env = {"PYTHONUSERBASE": ENV_ROOT, "PIP_NO_CACHE_DIR": "1"}
-        if index_url:
-            env["PIP_INDEX_URL"] = index_url
+        env.update(index_env(index_url))
         tar, _ = build_tar([FileEntry(REQUIREMENTS, requirements)])
         session = DockerSession(
             self.client, replace(spec, env_layer=name, network=True), owner=self.backend.owner

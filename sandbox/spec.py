@@ -30,6 +30,7 @@ ENV_ALLOWLIST = (
     "VERSIONEER_OVERRIDE",
     # The package index of an install step (settings refuse one carrying credentials).
     "PIP_INDEX_URL",
+    "PIP_TRUSTED_HOST",
 )
 
 #: Per-distribution variants of an allowlisted name (setuptools-scm's `..._FOR_<DIST>`).

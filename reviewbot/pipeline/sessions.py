@@ -182,9 +182,9 @@ class RevisionSessions:
         start = time.monotonic()
         timeout = self.settings.sandbox.install_timeout_s
         session = self._session(replace(self.spec, network=True), revision, tree)
-        run_env = dict(env)
-        if self.settings.sandbox.index_url:
-            run_env["PIP_INDEX_URL"] = self.settings.sandbox.index_url
+        from sandbox.envcache import index_env
+
+        run_env = {**env, **index_env(self.settings.sandbox.index_url)}
         argv = testenv.dynamic_install_argv(plan, requirements)
         result = session.run(argv, cwd=SANDBOX_DIRS[revision], timeout_s=timeout, env=run_env, network=True)
         if not result.ok:
