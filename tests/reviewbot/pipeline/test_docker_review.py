@@ -144,7 +144,9 @@ def test_install_command_installs_from_pypi_then_tests_run_offline(
     # six imported: the only failure is the one the change introduced; and there was no network.
     assert {f["snippet"] for f in result.report["findings"]} == {"tests/test_lib.py::test_add"}
     assert result.report["errors"] == [] and result.code == 1
-    assert [r["name"] for r in runs].index("install (head)") < [r["name"] for r in runs].index("pytest (head)")
+    assert [r["name"] for r in runs].index("install (head)") < [r["name"] for r in runs].index(
+        "pytest (head)"
+    )
 
 
 def test_failed_install_is_a_review_error_and_tests_do_not_run(
@@ -167,7 +169,11 @@ def test_install_step_has_its_own_time_limit(make_repo: MakeRepo, docker_review:
     assert result.code == 2
     assert "install_timeout_s=3" in result.err
     assert result.report is not None
-    assert result.report["runs"][0] == {**result.report["runs"][0], "name": "install (head)", "status": "timeout"}
+    assert result.report["runs"][0] == {
+        **result.report["runs"][0],
+        "name": "install (head)",
+        "status": "timeout",
+    }
 
 
 def test_install_command_with_credentials_in_a_url_is_refused(

@@ -40,7 +40,10 @@ calc-hello = "calc:hello"
 requires = ["tinybuild"]
 build-backend = "tinybuild"
 """
-CALC = "from rbdep import BASE\n\n\ndef add(a, b):\n    return a + b + BASE\n\n\ndef hello():\n    print('hello')\n"
+CALC = (
+    "from rbdep import BASE\n\n\ndef add(a, b):\n    return a + b + BASE\n\n\n"
+    "def hello():\n    print('hello')\n"
+)
 TESTS = """\
 import importlib.metadata
 import os

@@ -30,6 +30,8 @@ def _project():
     with open("pyproject.toml", "rb") as fh:
         return tomllib.load(fh)["project"]
 
+WHEEL = "Wheel-Version: 1.0\\nGenerator: tinybuild\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
+
 def _record_line(name, data):
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{name},sha256={digest},{len(data)}"
@@ -47,7 +49,7 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
     files = {
         f"_{name}_editable.pth": root + "\\n",
         f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {project['name']}\\nVersion: {version}\\n",
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\\nGenerator: tinybuild\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+        f"{dist}/WHEEL": WHEEL,
         f"{dist}/entry_points.txt": "[console_scripts]\\n" + scripts,
     }
     filename = f"{name}-{version}-py3-none-any.whl"
@@ -66,7 +68,9 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_wheel(dest: Path, name: str, version: str, files: Mapping[str, str], requires: tuple[str, ...] = ()) -> Path:
+def build_wheel(
+    dest: Path, name: str, version: str, files: Mapping[str, str], requires: tuple[str, ...] = ()
+) -> Path:
     """A pure-Python wheel of `files` (path -> text) with proper metadata and RECORD."""
     dist_name = name.replace("-", "_")
     dist = f"{dist_name}-{version}.dist-info"
@@ -125,11 +129,11 @@ class Wheelhouse:
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, directory=str(root), **kwargs)
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 house.requests.append(self.path)
                 super().do_GET()
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
         server = ThreadingHTTPServer((host, 0), Handler)
