@@ -66,12 +66,20 @@ from sandbox.spec import CommandResult, Outcome, SandboxSpec
 # `get_archive` stat with any of them is not a regular file.
 _GO_TYPE_BITS = (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 CA_PATH = f"{WORK}/.reviewbot/ca.pem"
-#: Writes <user site>/00-reviewbot-env.pth -> site.addsitedir(the same site under /env).
+#: One .pth line (executed by `site` at start-up): add the layer's site dir (its own .pth files
+#: included) and move what that added *before* the first site-packages on sys.path, so the
+#: project's pinned packages (another pytest, say) win over the image's.
+ENV_PTH = (
+    "import site, sys; n = len(sys.path); site.addsitedir(%r); new = sys.path[n:]; del sys.path[n:]; "
+    "i = next((k for k, p in enumerate(sys.path) if p.endswith('-packages')), len(sys.path)); "
+    "sys.path[i:i] = new\n"
+)
+#: Writes <user site>/00-reviewbot-env.pth with ENV_PTH for the same site dir under /env.
 ACTIVATE_ENV_PY = (
     "import os, site\n"
     "u = site.getusersitepackages(); os.makedirs(u, exist_ok=True)\n"
     f"e = {ENV_ROOT!r} + u[len(site.getuserbase()):]\n"
-    "open(os.path.join(u, '00-reviewbot-env.pth'), 'w').write('import site; site.addsitedir(%r)\\n' % e)\n"
+    f"open(os.path.join(u, '00-reviewbot-env.pth'), 'w').write({ENV_PTH!r} % e)\n"
 )
 
 
