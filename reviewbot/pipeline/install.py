@@ -1,14 +1,17 @@
-"""The install step: the project's dependencies, installed in the sandbox before any test runs.
+"""The install step of each revision: what runs, how it is recorded, and when it blocks the tests.
 
     [tool.reviewbot.sandbox]
-    install_command = ["python", "-m", "pip", "install", "--user", "-e", ".[test]"]
+    install = "auto"              # the default: install what the project declares (see pipeline.env)
+    install_command = ["python", "-m", "pip", "install", "--user", "-e", ".[test]"]   # overrides auto
     install_timeout_s = 300
     ca_bundle = "/etc/ssl/certs/ca-certificates.crt"   # only behind a TLS-inspecting proxy
 
-The command runs once per review, in the head revision's directory, through
-`Session.run(..., network=True)`: with the Docker backend that is a *separate*, equally hardened
-container with a bridge network, whose /work is copied back into the session's network-less
-container afterwards (see `sandbox.docker_backend`). Tests then run with only `lo`.
+Each revision's session gets its own install step (`reviewbot.pipeline.sessions`), recorded as a
+`ToolRun` named "install (head)" / "install (base)". A configured `install_command` runs through
+`Session.run(..., network=True)`, in that revision's directory: with the Docker backend that is a
+*separate*, equally hardened container with a bridge network, whose /work is copied back into the
+session's network-less container afterwards (see `sandbox.docker_backend`). Tests then run with
+only `lo`.
 
 `--user` is required with pip. The sandbox's root filesystem is read-only; the only writable
 places are /work and /tmp. `PYTHONUSERBASE=/work/.local` and the image's venv (/opt/venv, created
@@ -21,9 +24,9 @@ forwarded), the CA bundle from `sandbox.ca_bundle` (a certificate is public, not
 the wall clock `install_timeout_s`. A command that carries credentials in a URL is refused before
 it runs: the PR's own `setup.py`/build backend runs in that container and could read its argv.
 
-The outcome is a `ToolRun` named "install" in the ledger. A failed install is a review error (the
-report says why, the exit code is 2) and the tests are not run: without their dependencies they
-would fail for reasons that are not the change's.
+A failed install is a review error (the report quotes the installer's own last lines, the exit
+code is 2) and the tests are not run: without their dependencies they would fail for reasons
+that are not the change's.
 """
 
 from __future__ import annotations
