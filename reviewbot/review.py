@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,14 @@ from reviewbot.core.diff import Diff
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import Review
 from reviewbot.errors import AnalyzerError, SandboxUnavailable, WorkspaceError
-from reviewbot.pipeline.deps import ReviewDeps
-from reviewbot.pipeline.install import run_install
+from reviewbot.pipeline.deps import Ledger, ReviewDeps, Revision
 from reviewbot.pipeline.policy import DeterministicPolicy
 from reviewbot.pipeline.prepare import Prepared, prepare
+from reviewbot.pipeline.sessions import RevisionSessions, RevisionTree
 from reviewbot.pipeline.tools import AnalyzeCode, RunTests
 from reviewbot.settings import Settings
 from sandbox import SandboxSpec
-from sandbox.archive import build_tar, extract_tar
+from sandbox.archive import FileEntry, build_tar, extract_tar
 from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
 from sandbox.factory import open_backend
 
@@ -73,10 +73,9 @@ def sandbox_spec(settings: Settings) -> SandboxSpec:
         timeout_s=s.timeout_s,
         runtime=s.runtime,
         ca_bundle=ca,
-        # room for both revisions and what the install step adds
-        work_size_mb=max(SandboxSpec.work_size_mb, 2 * settings.max_repo_mb + 256),
-        network=bool(s.install_command),
-    )  # only the install step's own container uses it
+        # room for one revision and what the install step adds (each revision has its own session)
+        work_size_mb=max(SandboxSpec.work_size_mb, settings.max_repo_mb + 256),
+    )
 
 
 def default_tools(settings: Settings) -> list[Tool[ReviewDeps, Any]]:
@@ -93,6 +92,18 @@ def _head_snapshot(request: ReviewRequest, prepared: Prepared, head_tar: bytes) 
     with tempfile.TemporaryDirectory(prefix="reviewbot-head-") as tmp:
         extract_tar(head_tar, Path(tmp))
         yield Path(tmp)
+
+
+def _trees(prepared: Prepared, head_tar: bytes, base_tar: bytes | None) -> dict[Revision, RevisionTree]:
+    """Each revision's tar and files (its test environment is planned from the files)."""
+
+    def files(entries: Sequence[FileEntry]) -> dict[str, bytes]:
+        return {e.path: e.data for e in entries if e.symlink_target is None}
+
+    trees: dict[Revision, RevisionTree] = {"head": RevisionTree(head_tar, files(prepared.head_files))}
+    if base_tar is not None:
+        trees["base"] = RevisionTree(base_tar, files(prepared.base_files))
+    return trees
 
 
 def _pack(prepared: Prepared) -> tuple[bytes, bytes | None, list[str]]:
@@ -139,17 +150,15 @@ def run_review(
         )
     except SandboxStartError as exc:
         raise SandboxUnavailable(str(exc)) from exc
+    ledger = Ledger()
     try:
-        with (
-            backend.session(sandbox_spec(settings)) as session,
-            _head_snapshot(request, prepared, head_tar) as root,
-        ):
-            session.upload("head", head_tar)
-            if base_tar is not None:
-                session.upload("base", base_tar)
+        with ExitStack() as stack, _head_snapshot(request, prepared, head_tar) as root:
+            sessions = RevisionSessions(
+                backend, settings, sandbox_spec(settings), _trees(prepared, head_tar, base_tar), ledger, stack
+            )
             deps = ReviewDeps(
                 root=root,
-                session=session,
+                sessions=sessions,
                 settings=settings,
                 diff=prepared.diff,
                 diff_text=prepared.diff_text,
@@ -161,9 +170,10 @@ def run_review(
                 has_base=base_tar is not None,
                 uses_ruff_format=prepared.uses_ruff_format,
                 has_ruff_config=prepared.has_ruff_config,
+                ledger=ledger,
             )
-            deps.ledger.skipped.extend([*prepared.skipped, *copy_notes])
-            run_install(session, settings, deps.ledger)  # before any test runs; a failure is a review error
+            ledger.skipped.extend([*prepared.skipped, *copy_notes])
+            sessions.get("head")  # opened and installed before anything runs; the base only on demand
             registry: ToolRegistry[ReviewDeps] = ToolRegistry(
                 default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s
             )
@@ -177,7 +187,6 @@ def run_review(
         raise SandboxUnavailable(f"the sandbox could not start: {exc}") from exc
     except SandboxError as exc:
         raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
-    ledger = deps.ledger
     errors = list(ledger.errors)
     if not run.complete:
         errors.append(f"the review stopped early ({run.stop_reason.value}): {run.message}")

@@ -14,8 +14,9 @@ import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from reviewbot.core.finding import Severity
@@ -40,9 +41,34 @@ class SandboxSettings(_Section):
     install_command: list[str] | None = Field(
         default=None, description="Runs with network before the tests, e.g. ['pip','install','-e','.[test]']"
     )
+    install: Literal["auto", "none"] = Field(
+        default="auto",
+        description="auto: install the test environment the project declares (cached); none: install nothing",
+    )
+    index_url: str | None = Field(
+        default=None, description="Package index for installs (PIP_INDEX_URL); must not carry credentials"
+    )
+    env_cache_mb: int = Field(default=4096, ge=64, description="Size cap of the test environment cache")
+    env_cache_dir: Path | None = Field(
+        default=None, description="Where the cache's bookkeeping lives (default ~/.cache/reviewbot)"
+    )
     install_timeout_s: float = Field(default=300.0, gt=0)
     ca_bundle: Path | None = Field(default=None, description="PEM bundle trusted inside the sandbox")
     allow_process_backend_for_untrusted: bool = False
+
+    @field_validator("index_url")
+    @classmethod
+    def _index_url_without_credentials(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL of a package index, e.g. https://pypi.org/simple")
+        if parts.username or parts.password:
+            raise ValueError(
+                "must not carry credentials: the pull request's build code runs where the index is used"
+            )
+        return value
 
 
 class AnalyzerSettings(_Section):

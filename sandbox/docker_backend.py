@@ -47,6 +47,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from sandbox.archive import FileEntry, build_tar, check_relative_path, read_single_file, sanitize_tar
 from sandbox.docker_spec import (
+    ENV_ROOT,
     OOM_COUNTER_ARGV,
     SANDBOX_USER,
     WORK,
@@ -65,6 +66,21 @@ from sandbox.spec import CommandResult, Outcome, SandboxSpec
 # `get_archive` stat with any of them is not a regular file.
 _GO_TYPE_BITS = (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 CA_PATH = f"{WORK}/.reviewbot/ca.pem"
+#: One .pth line (executed by `site` at start-up): add the layer's site dir (its own .pth files
+#: included) and move what that added *before* the first site-packages on sys.path, so the
+#: project's pinned packages (another pytest, say) win over the image's.
+ENV_PTH = (
+    "import site, sys; n = len(sys.path); site.addsitedir(%r); new = sys.path[n:]; del sys.path[n:]; "
+    "i = next((k for k, p in enumerate(sys.path) if p.endswith('-packages')), len(sys.path)); "
+    "sys.path[i:i] = new\n"
+)
+#: Writes <user site>/00-reviewbot-env.pth with ENV_PTH for the same site dir under /env.
+ACTIVATE_ENV_PY = (
+    "import os, site\n"
+    "u = site.getusersitepackages(); os.makedirs(u, exist_ok=True)\n"
+    f"e = {ENV_ROOT!r} + u[len(site.getuserbase()):]\n"
+    f"open(os.path.join(u, '00-reviewbot-env.pth'), 'w').write({ENV_PTH!r} % e)\n"
+)
 
 
 def connect(image: str, *, client: Any = None) -> DockerBackend:
@@ -142,9 +158,14 @@ class DockerSession:
     def start(self) -> None:
         self.container_id = self._create(networked=False)
 
-    def _create(self, *, networked: bool) -> str:
+    def _create(self, *, networked: bool, env_writable: bool = False) -> str:
         kwargs = container_kwargs(
-            self.spec, run_id=self.run_id, owner=self.owner, now=time.time(), networked=networked
+            self.spec,
+            run_id=self.run_id,
+            owner=self.owner,
+            now=time.time(),
+            networked=networked,
+            env_writable=env_writable,
         )
         try:
             container = self.client.containers.create(**kwargs)
@@ -156,10 +177,38 @@ class DockerSession:
             container.start()
             for tar in self._uploads:
                 self._put(container.id, tar)
+            if self.spec.env_layer and not env_writable:
+                self._activate_env(container.id)
         except (DockerException, OSError, SandboxError) as exc:
             self._remove(container.id)
             raise SandboxStartError(f"could not start the sandbox container: {exc}") from exc
         return str(container.id)
+
+    def _activate_env(self, container_id: str) -> None:
+        """Put the read-only /env layer on sys.path, ahead of the image's own packages (a project
+        pinning another pytest gets its own): a .pth in the writable user site adds it."""
+        result, _ = self._exec(container_id, ["python", "-c", ACTIVATE_ENV_PY], WORK, 60.0, {})
+        if not result.ok:
+            raise SandboxError(f"the test environment could not be activated: {result.text('stderr')[-300:]}")
+
+    def build_layer(
+        self, files_tar: bytes, argv: Sequence[str], env: dict[str, str], timeout: float
+    ) -> CommandResult:
+        """Run argv once in a networked container with `spec.env_layer` mounted *writable* at /env
+        (the only place it ever is), files_tar unpacked in /work; the container is removed after."""
+        container_id = self._create(networked=True, env_writable=True)
+        try:
+            self._put(container_id, files_tar)
+            build_env = dict(env)
+            if self.spec.ca_bundle:
+                ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
+                self._put(container_id, ca_tar)
+                for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+                    build_env[name] = CA_PATH
+            result, _ = self._exec(container_id, argv, WORK, timeout, build_env)
+            return result
+        finally:
+            self._remove(container_id)
 
     def _remove(self, container_id: str) -> None:
         try:

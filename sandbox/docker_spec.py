@@ -16,7 +16,8 @@ from sandbox.spec import SandboxSpec
 SANDBOX_USER = "10001:10001"
 WORK = "/work"
 TMP = "/tmp"  # noqa: S108 - the container's own private, size-capped tmpfs
-PATH = "/work/.local/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+ENV_ROOT = "/env"  # where a cached test environment is mounted (read-only in review containers)
+PATH = "/work/.local/bin:/env/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LABEL = "reviewbot.sandbox"
 LABEL_RUN, LABEL_OWNER, LABEL_EXPIRES, LABEL_ROLE = (
     "reviewbot.run",
@@ -87,13 +88,28 @@ def work_volume_mount(spec: SandboxSpec, volume_labels: Mapping[str, str]) -> di
     }
 
 
+def env_layer_mount(name: str, *, writable: bool) -> dict[str, Any]:
+    """The cached test environment, a named volume: writable only in the container that builds it."""
+    return {"Target": ENV_ROOT, "Source": name, "Type": "volume", "ReadOnly": not writable}
+
+
 def container_kwargs(
-    spec: SandboxSpec, *, run_id: str, owner: str, now: float, networked: bool = False
+    spec: SandboxSpec,
+    *,
+    run_id: str,
+    owner: str,
+    now: float,
+    networked: bool = False,
+    env_writable: bool = False,
 ) -> dict[str, Any]:
-    """Arguments for `client.containers.create(**kwargs)`. `networked` is only for the install step."""
+    """Arguments for `client.containers.create(**kwargs)`. `networked` is only for the install step;
+    `env_writable` only for the container that builds `spec.env_layer`."""
     mb = 1024 * 1024
     role = "install" if networked else "session"
     lab = labels(spec, run_id=run_id, owner=owner, now=now, role=role)
+    mounts = [work_volume_mount(spec, lab)]
+    if spec.env_layer:
+        mounts.append(env_layer_mount(spec.env_layer, writable=env_writable))
     kwargs: dict[str, Any] = {
         "image": spec.image,
         "command": ["sleep", str(int(spec.ttl_s))],  # 6: self-destructs at TTL even if the bot dies
@@ -117,10 +133,12 @@ def container_kwargs(
             {"name": "core", "soft": 0, "hard": 0},
         ],
         "tmpfs": {
-            TMP: f"rw,nosuid,nodev,size={spec.tmp_size_mb}m,nr_inodes={spec.work_inodes},mode=1777",
+            # `exec`: Docker's tmpfs default is noexec, and real test suites run helper scripts they
+            # write under the temporary directory. noexec is not the isolation boundary here.
+            TMP: f"rw,exec,nosuid,nodev,size={spec.tmp_size_mb}m,nr_inodes={spec.work_inodes},mode=1777",
         },
         "shm_size": 16 * mb,
-        "mounts": [work_volume_mount(spec, lab)],
+        "mounts": mounts,
         "labels": lab,
         # 10: bound the daemon's disk; logs are never our result channel.
         "log_config": {"Type": "json-file", "Config": {"max-size": "1m", "max-file": "1"}},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sandbox.spec import ENV_ALLOWLIST
+from sandbox.spec import ENV_ALLOWED_PREFIXES, ENV_ALLOWLIST
 
 #: Variables every backend sets and callers may not override (they point at the sandbox's own dirs).
 RESERVED = frozenset({"HOME", "TMPDIR"})
@@ -21,7 +21,7 @@ def checked_extra_env(*extras: Mapping[str, str] | None) -> dict[str, str]:
     for extra in extras:
         if not extra:
             continue
-        refused = sorted(k for k in extra if k not in ENV_ALLOWLIST or k in RESERVED)
+        refused = sorted(k for k in extra if not allowed_name(k))
         if refused:
             raise ValueError(
                 f"environment variables not allowed in the sandbox: {', '.join(refused)} "
@@ -32,6 +32,14 @@ def checked_extra_env(*extras: Mapping[str, str] | None) -> dict[str, str]:
                 raise ValueError(f"invalid environment variable {key!r}")
             out[key] = value
     return out
+
+
+def allowed_name(name: str) -> bool:
+    if name in RESERVED:
+        return False
+    return name in ENV_ALLOWLIST or any(
+        name.startswith(p) and name[len(p) :].replace("_", "").isalnum() for p in ENV_ALLOWED_PREFIXES
+    )
 
 
 def base_env(*, path: str, home: str, tmpdir: str) -> dict[str, str]:

@@ -23,7 +23,18 @@ ENV_ALLOWLIST = (
     "COLUMNS",
     "TERM",
     "TMPDIR",
+    # Versions for projects versioned from git (the sandbox has no .git); values are reviewbot's own.
+    "SETUPTOOLS_SCM_PRETEND_VERSION",
+    "PDM_BUILD_SCM_VERSION",
+    "POETRY_DYNAMIC_VERSIONING_BYPASS",
+    "VERSIONEER_OVERRIDE",
+    # The package index of an install step (settings refuse one carrying credentials).
+    "PIP_INDEX_URL",
+    "PIP_TRUSTED_HOST",
 )
+
+#: Per-distribution variants of an allowlisted name (setuptools-scm's `..._FOR_<DIST>`).
+ENV_ALLOWED_PREFIXES = ("SETUPTOOLS_SCM_PRETEND_VERSION_FOR_",)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class SandboxSpec:
     ttl_s: int = 3600  # a container outlives a killed bot by this much at most
     ca_bundle: bytes | None = None  # PEM to trust inside the sandbox (TLS-inspecting proxies)
     labels: Mapping[str, str] = field(default_factory=dict)
+    # A built test environment (`sandbox.envcache`) to mount read-only at /env, or None.
+    env_layer: str | None = None
 
 
 class Outcome(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from reviewbot.core.diff import Diff
 from reviewbot.core.finding import Finding
@@ -30,16 +30,23 @@ class Ledger:
     omitted: int = 0
 
 
+class SessionSource(Protocol):
+    """Gives each revision's own sandbox session (`reviewbot.pipeline.sessions.RevisionSessions`)."""
+
+    def get(self, revision: Revision) -> Session: ...
+
+
 @dataclass(frozen=True)
 class ReviewDeps:
     """Everything a review tool touches.
 
     `root` is a bot-side snapshot of the head revision (read_file / search_code read it; it is never
-    executed); the sandbox session holds copies of both revisions under SANDBOX_DIRS.
+    executed); each revision has a sandbox session of its own (`session_for`), holding that
+    revision's tree under SANDBOX_DIRS and nothing of the other's.
     """
 
     root: Path
-    session: Session
+    sessions: SessionSource
     settings: Settings
     diff: Diff
     diff_text: str
@@ -54,6 +61,11 @@ class ReviewDeps:
     ledger: Ledger = field(default_factory=Ledger)
 
     def session_for(self, revision: Revision) -> Session:
-        """The sandbox session that holds `revision`'s tree (every tool asks through here, so each
-        revision can live in a session of its own)."""
-        return self.session
+        """The sandbox session that holds `revision`'s tree: the base's is a separate container,
+        opened on first use, that nothing the head ran can reach."""
+        return self.sessions.get(revision)
+
+    @property
+    def session(self) -> Session:
+        """The head's session (tools that only ever run at head, like the LLM's run_snippet)."""
+        return self.session_for("head")

@@ -64,7 +64,10 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         if analyzers.ruff_format and deps.uses_ruff_format:
             results.append(
                 runners.ruff_format(
-                    deps.session_for(params.revision), cwd=cwd, paths=paths, name=f"ruff format ({params.revision})"
+                    deps.session_for(params.revision),
+                    cwd=cwd,
+                    paths=paths,
+                    name=f"ruff format ({params.revision})",
                 )
             )
         findings: list[dict[str, Any]] = []

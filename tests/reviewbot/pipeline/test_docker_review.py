@@ -139,12 +139,14 @@ def test_install_command_installs_from_pypi_then_tests_run_offline(
     assert result.report is not None
     runs = result.report["runs"]
     install = runs[0]
-    assert install["name"] == "install" and install["status"] == "ok", install
+    assert install["name"] == "install (head)" and install["status"] == "ok", install
     assert "six" in install["detail"]
     # six imported: the only failure is the one the change introduced; and there was no network.
     assert {f["snippet"] for f in result.report["findings"]} == {"tests/test_lib.py::test_add"}
     assert result.report["errors"] == [] and result.code == 1
-    assert [r["name"] for r in runs].index("install") < [r["name"] for r in runs].index("pytest (head)")
+    assert [r["name"] for r in runs].index("install (head)") < [r["name"] for r in runs].index(
+        "pytest (head)"
+    )
 
 
 def test_failed_install_is_a_review_error_and_tests_do_not_run(
@@ -153,11 +155,11 @@ def test_failed_install_is_a_review_error_and_tests_do_not_run(
     repo = _six_repo(make_repo, [*PIP_USER, "--retries", "0", "reviewbot-no-such-package-zz9"])
     result = docker_review(repo)
     assert result.code == 2
-    assert result.err.startswith("reviewbot: error: the install step failed (exit 1)")
+    assert result.err.startswith("reviewbot: error: the install step (head) failed (exit 1)")
     assert "reviewbot-no-such-package-zz9" in result.err and result.err.count("\n") == 1
     assert result.report is not None
     assert [r["name"] for r in result.report["runs"] if r["name"].startswith("pytest")] == []
-    assert "tests: not run because the install step failed" in result.report["skipped"]
+    assert "tests: not run because the install step (head) failed" in result.report["skipped"]
     assert result.report["findings"] == []
 
 
@@ -167,7 +169,11 @@ def test_install_step_has_its_own_time_limit(make_repo: MakeRepo, docker_review:
     assert result.code == 2
     assert "install_timeout_s=3" in result.err
     assert result.report is not None
-    assert result.report["runs"][0] == {**result.report["runs"][0], "name": "install", "status": "timeout"}
+    assert result.report["runs"][0] == {
+        **result.report["runs"][0],
+        "name": "install (head)",
+        "status": "timeout",
+    }
 
 
 def test_install_command_with_credentials_in_a_url_is_refused(
@@ -189,7 +195,7 @@ def test_install_container_gets_no_secret_from_the_bot(
     result = docker_review(repo)
     assert result.report is not None
     install = result.report["runs"][0]
-    assert install["name"] == "install" and install["status"] == "ok"
+    assert install["name"] == "install (head)" and install["status"] == "ok"
     assert "'PATH'" in install["detail"] and "PIP_CERT" in install["detail"]  # it did print the env
     assert "GITHUB_TOKEN" not in install["detail"] and "API_KEY" not in install["detail"]
     everything = json.dumps(result.report) + result.out + result.err
