@@ -161,6 +161,7 @@ def run_review(
                 has_base=base_tar is not None,
                 uses_ruff_format=prepared.uses_ruff_format,
                 has_ruff_config=prepared.has_ruff_config,
+                lint=prepared.lint,
             )
             deps.ledger.skipped.extend([*prepared.skipped, *copy_notes])
             run_install(session, settings, deps.ledger)  # before any test runs; a failure is a review error

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from unidiff.patch import PatchSet
@@ -17,10 +18,15 @@ from reviewbot.errors import AnalyzerError
 ERROR_PREFIXES = ("F", "E9", "PLE", "S102", "S307", "S602", "S604", "S605", "S608")
 #: Warnings: likely bugs (bugbear) and other security rules; worth a reviewer's attention.
 WARNING_PREFIXES = ("B", "S")
+#: ruff's id for "this file does not parse" (older ruff versions gave no code at all).
+SYNTAX_ERROR = "invalid-syntax"
+#: The curated dangerous calls: a noqa comment never hides them from the review (a pull request
+#: adding `eval(x)` with a noqa comment is exactly what a reviewer must see).
+UNSUPPRESSIBLE = ("S102", "S307", "S602", "S604", "S605", "S608")
 
 
 def severity_for(code: str) -> Severity:
-    if code.startswith(ERROR_PREFIXES):
+    if code == SYNTAX_ERROR or code.startswith(ERROR_PREFIXES):
         return Severity.ERROR
     if code.startswith(WARNING_PREFIXES):
         return Severity.WARNING
@@ -85,9 +91,14 @@ def parse_check(stdout: str, *, paths: Sequence[str], file_texts: Mapping[str, s
     if not isinstance(items, list):
         raise AnalyzerError("ruff's JSON output is not a list of diagnostics")
     findings: list[Finding] = []
+    broken: set[str] = set()
     for item in items:
-        code = item.get("code") or "syntax-error"
+        code = item.get("code") or SYNTAX_ERROR
         path = _relative(str(item.get("filename", "")), paths)
+        if code == SYNTAX_ERROR:
+            if path in broken:
+                continue  # ruff reports each error the parser recovers from; the first is the cause
+            broken.add(path)
         start, end = item["location"], item["end_location"]
         text = file_texts.get(path, "")
         start_line, end_line = max(1, start["row"]), max(1, end["row"], start["row"])
@@ -120,6 +131,36 @@ def parse_check(stdout: str, *, paths: Sequence[str], file_texts: Mapping[str, s
             )
         )
     return findings
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def _line_noqa(line: str) -> set[str] | None:
+    """Codes a line's `# noqa` comment names (empty set: a blanket `# noqa`); None without one."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    return set(re.split(r"[\s,]+", (match.group("codes") or "").upper())) - {""}
+
+
+def honor_line_noqa(findings: Iterable[Finding], file_texts: Mapping[str, str]) -> list[Finding]:
+    """Drop findings silenced by a `# noqa` on their own line, as ruff would, except the dangerous
+    calls in UNSUPPRESSIBLE. For a run with `--ignore-noqa`: file-level exemptions
+    (`# ruff: noqa`) and configuration never silence the curated rules; a per-line comment, which
+    sits in the diff next to the code, still does for the rest."""
+    kept: list[Finding] = []
+    for finding in findings:
+        lines = file_texts.get(finding.path, "").splitlines()
+        silenced = False
+        if finding.start_line is not None and not finding.rule_id.startswith(UNSUPPRESSIBLE):
+            for row in {finding.start_line, finding.last_line or finding.start_line}:
+                codes = _line_noqa(lines[row - 1]) if 0 < row <= len(lines) else None
+                if codes is not None and (not codes or finding.rule_id in codes):
+                    silenced = True
+        if not silenced:
+            kept.append(finding)
+    return kept
 
 
 def _change_groups(lines: list[Any]) -> list[list[Any]]:

@@ -58,15 +58,18 @@ CLASSIC_DEFAULT_RULES = ("E4", "E7", "E9", "F")
 
 
 def ruff_check_argv(
-    paths: Sequence[str], extend_select: Sequence[str], *, configured: bool = True
+    paths: Sequence[str], select: Sequence[str] = (), *, target_version: str | None = None
 ) -> list[str]:
-    """`configured`: the repository has its own ruff configuration, which is respected and
-    extended; otherwise the classic defaults plus the curated rules are selected explicitly."""
-    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--force-exclude"]
-    if not configured:
-        argv += ["--select", ",".join([*CLASSIC_DEFAULT_RULES, *extend_select])]
-    elif extend_select:
-        argv += ["--extend-select", ",".join(extend_select)]
+    """Without `select`: the repository's own configuration decides (ruff finds it from each file's
+    directory; its `exclude` is honoured). With `select`: exactly those rules, `--isolated` (no
+    configuration file is read) and `--ignore-noqa` (no file-level exemption); the caller honours
+    per-line `# noqa` itself (ruff_parse.honor_line_noqa)."""
+    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache"]
+    if select:
+        argv += ["--isolated", "--ignore-noqa", "--select", ",".join(select)]
+        argv += ["--target-version", target_version] if target_version else []
+    else:
+        argv.append("--force-exclude")
     return [*argv, "--", *paths]
 
 
@@ -80,16 +83,15 @@ def ruff_check(
     cwd: str,
     paths: Sequence[str],
     file_texts: Mapping[str, str],
-    extend_select: Sequence[str] = (),
-    configured: bool = True,
+    select: Sequence[str] = (),
+    target_version: str | None = None,
     name: str = "ruff check",
 ) -> LintResult:
-    """`ruff check` on `paths` with the repository's own configuration (+ curated rules on top)."""
+    """`ruff check` on `paths`: the repository's configuration, or exactly `select` (see ruff_check_argv)."""
     if not paths:
         return LintResult((), ToolRun(name=name, status=RunStatus.SKIPPED, detail="no Python files changed"))
-    result = session.run(
-        ruff_check_argv(paths, extend_select, configured=configured), cwd=cwd, timeout_s=RUFF_TIMEOUT_S
-    )
+    argv = ruff_check_argv(paths, select, target_version=target_version)
+    result = session.run(argv, cwd=cwd, timeout_s=RUFF_TIMEOUT_S)
     if not result.completed or result.exit_code not in (0, 1):
         error = _broken(name, result, "could not check the code (bad configuration?)")
         return LintResult((), _run(name, result, RunStatus.ERROR, error), error)
@@ -97,6 +99,8 @@ def ruff_check(
         findings = ruff_parse.parse_check(result.text(), paths=paths, file_texts=file_texts)
     except AnalyzerError as exc:
         return LintResult((), _run(name, result, RunStatus.ERROR, str(exc)), str(exc))
+    if select:
+        findings = ruff_parse.honor_line_noqa(findings, file_texts)
     return LintResult(tuple(findings), _run(name, result, RunStatus.OK, f"{len(paths)} file(s)"))
 
 
