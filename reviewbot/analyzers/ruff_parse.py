@@ -10,6 +10,7 @@ from typing import Any
 from unidiff.patch import PatchSet
 
 from reviewbot.core.finding import Finding, Severity, Suggestion
+from reviewbot.core.lintconfig import file_exemptions
 from reviewbot.errors import AnalyzerError
 
 #: Errors: pyflakes (unused imports and variables, undefined names, redefinitions...), syntax
@@ -144,21 +145,30 @@ def _line_noqa(line: str) -> set[str] | None:
     return set(re.split(r"[\s,]+", (match.group("codes") or "").upper())) - {""}
 
 
-def honor_line_noqa(findings: Iterable[Finding], file_texts: Mapping[str, str]) -> list[Finding]:
-    """Drop findings silenced by a `# noqa` on their own line, as ruff would, except the dangerous
-    calls in UNSUPPRESSIBLE. For a run with `--ignore-noqa`: file-level exemptions
-    (`# ruff: noqa`) and configuration never silence the curated rules; a per-line comment, which
-    sits in the diff next to the code, still does for the rest."""
+def _silences(codes: set[str] | None, rule: str) -> bool:
+    return codes is not None and (not codes or any(rule.startswith(c) for c in codes))
+
+
+def honor_noqa(
+    findings: Iterable[Finding], file_texts: Mapping[str, str], trusted_texts: Mapping[str, str]
+) -> list[Finding]:
+    """Apply noqa comments for a run made with `--ignore-noqa`, so that a pull request cannot
+    exempt its own files: a per-line noqa comment (visible in the diff, next to the code) silences
+    its line as ruff would; a file-level exemption (`ruff: noqa` / `flake8: noqa` on a line of
+    its own) counts only if `trusted_texts` (the file at the base) has it too. Nothing silences
+    the dangerous calls in UNSUPPRESSIBLE."""
     kept: list[Finding] = []
     for finding in findings:
-        lines = file_texts.get(finding.path, "").splitlines()
-        silenced = False
-        if finding.start_line is not None and not finding.rule_id.startswith(UNSUPPRESSIBLE):
+        text = file_texts.get(finding.path, "")
+        exempt = set(file_exemptions(text)) & set(file_exemptions(trusted_texts.get(finding.path, "")))
+        lines = text.splitlines()
+        silenced = any(_silences(set(codes), finding.rule_id) for _line, codes in exempt)
+        if finding.start_line is not None:
             for row in {finding.start_line, finding.last_line or finding.start_line}:
-                codes = _line_noqa(lines[row - 1]) if 0 < row <= len(lines) else None
-                if codes is not None and (not codes or finding.rule_id in codes):
-                    silenced = True
-        if not silenced:
+                silenced |= _silences(
+                    _line_noqa(lines[row - 1]) if 0 < row <= len(lines) else None, finding.rule_id
+                )
+        if not silenced or finding.rule_id.startswith(UNSUPPRESSIBLE):
             kept.append(finding)
     return kept
 

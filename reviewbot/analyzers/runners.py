@@ -58,18 +58,22 @@ CLASSIC_DEFAULT_RULES = ("E4", "E7", "E9", "F")
 
 
 def ruff_check_argv(
-    paths: Sequence[str], select: Sequence[str] = (), *, target_version: str | None = None
+    paths: Sequence[str],
+    select: Sequence[str] = (),
+    *,
+    isolated: bool = False,
+    target_version: str | None = None,
 ) -> list[str]:
-    """Without `select`: the repository's own configuration decides (ruff finds it from each file's
-    directory; its `exclude` is honoured). With `select`: exactly those rules, `--isolated` (no
-    configuration file is read) and `--ignore-noqa` (no file-level exemption); the caller honours
-    per-line `# noqa` itself (ruff_parse.honor_line_noqa)."""
-    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache"]
-    if select:
-        argv += ["--isolated", "--ignore-noqa", "--select", ",".join(select)]
+    """`isolated`: exactly `select`, for `target_version`, reading no configuration file and no
+    exclusion. Otherwise the configuration ruff finds from each file's directory decides, with
+    `select` added on top. Always `--ignore-noqa`: the caller applies noqa comments itself
+    (ruff_parse.honor_noqa), so a pull request cannot exempt its own files."""
+    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--ignore-noqa"]
+    if isolated:
+        argv += ["--isolated", "--select", ",".join(select)]
         argv += ["--target-version", target_version] if target_version else []
     else:
-        argv.append("--force-exclude")
+        argv += ["--force-exclude"] + (["--extend-select", ",".join(select)] if select else [])
     return [*argv, "--", *paths]
 
 
@@ -84,13 +88,16 @@ def ruff_check(
     paths: Sequence[str],
     file_texts: Mapping[str, str],
     select: Sequence[str] = (),
+    isolated: bool = False,
     target_version: str | None = None,
+    trusted_texts: Mapping[str, str] | None = None,
     name: str = "ruff check",
 ) -> LintResult:
-    """`ruff check` on `paths`: the repository's configuration, or exactly `select` (see ruff_check_argv)."""
+    """`ruff check` on `paths` (see ruff_check_argv). `trusted_texts`: the files whose file-level
+    noqa exemptions count (the base's versions, under the paths asked about); default `file_texts`."""
     if not paths:
         return LintResult((), ToolRun(name=name, status=RunStatus.SKIPPED, detail="no Python files changed"))
-    argv = ruff_check_argv(paths, select, target_version=target_version)
+    argv = ruff_check_argv(paths, select, isolated=isolated, target_version=target_version)
     result = session.run(argv, cwd=cwd, timeout_s=RUFF_TIMEOUT_S)
     if not result.completed or result.exit_code not in (0, 1):
         error = _broken(name, result, "could not check the code (bad configuration?)")
@@ -99,8 +106,9 @@ def ruff_check(
         findings = ruff_parse.parse_check(result.text(), paths=paths, file_texts=file_texts)
     except AnalyzerError as exc:
         return LintResult((), _run(name, result, RunStatus.ERROR, str(exc)), str(exc))
-    if select:
-        findings = ruff_parse.honor_line_noqa(findings, file_texts)
+    findings = ruff_parse.honor_noqa(
+        findings, file_texts, file_texts if trusted_texts is None else trusted_texts
+    )
     return LintResult(tuple(findings), _run(name, result, RunStatus.OK, f"{len(paths)} file(s)"))
 
 

@@ -164,8 +164,18 @@ _WHOLE_FILES = {
 }
 #: A file-level exemption (`ruff: noqa` or `flake8: noqa` in a comment line, optionally with codes).
 _FILE_EXEMPTION = re.compile(
-    r"^[ \t]*#[ \t]*(?:ruff|flake8)[ \t]*:[ \t]*noqa\b.*$", re.IGNORECASE | re.MULTILINE
+    r"^[ \t]*#[ \t]*(?:ruff|flake8)[ \t]*:[ \t]*noqa\b"
+    r"(?:[ \t]*:(?P<codes>[ \t]*[A-Z]+[0-9]*(?:[ \t,]+[A-Z]+[0-9]*)*))?",
+    re.IGNORECASE | re.MULTILINE,
 )
+
+
+def file_exemptions(text: str) -> list[tuple[str, frozenset[str]]]:
+    """Each file-level exemption of a Python file: (its line, the codes it names; empty = all)."""
+    return [
+        (m.group(0).strip(), frozenset(re.split(r"[\s,]+", (m.group("codes") or "").strip().upper())) - {""})
+        for m in _FILE_EXEMPTION.finditer(text)
+    ]
 
 
 def _pyproject_tables(data: bytes | None) -> dict[str, object]:
@@ -198,9 +208,9 @@ def _what_changed(name: str, base: bytes | None, head: bytes | None) -> str | No
         changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
         return ", ".join(f"[{k}]" for k in changed) or None
     if name.endswith((".py", ".pyi")):
-        old_ex = set(_FILE_EXEMPTION.findall((base or b"").decode("utf-8", "replace")))
-        new_ex = set(_FILE_EXEMPTION.findall((head or b"").decode("utf-8", "replace")))
-        added = sorted(x.strip() for x in new_ex - old_ex)
+        old_ex = {line for line, _codes in file_exemptions((base or b"").decode("utf-8", "replace"))}
+        new_ex = {line for line, _codes in file_exemptions((head or b"").decode("utf-8", "replace"))}
+        added = sorted(new_ex - old_ex)
         return f"adds `{added[0]}`" if added else None
     return None
 

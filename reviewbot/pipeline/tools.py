@@ -96,23 +96,33 @@ def _lint(
     curated = list(analyzers.curated_select) if analyzers.curated_rules else []
     results = []
 
-    def check(name: str, select: list[str]) -> LintResult:
+    # The file-level noqa exemptions that count are the base's (a pull request cannot add one).
+    trusted = (
+        texts
+        if revision == "base"
+        else {p: deps.base_texts.get(deps.base_paths.get(p, ""), "") for p in paths}
+    )
+
+    def check(name: str, select: list[str], isolated: bool) -> LintResult:
         return runners.ruff_check(
             session,
             cwd=cwd,
             paths=paths,
             file_texts=texts,
             select=select,
+            isolated=isolated,
             target_version=lint.target_version,
+            trusted_texts=trusted,
             name=f"{name} ({revision})",
         )
 
     if analyzers.ruff and lint.configured:
-        results.append(check("ruff check", []))  # the repository's own rules
-        if curated:
-            results.append(check("ruff curated rules", curated))  # no configuration can silence these
+        results.append(check("ruff check", curated, isolated=False))  # the repository's rules + curated
+        guarded = [c for c in ruff_parse.UNSUPPRESSIBLE if any(c.startswith(s) for s in curated)]
+        if guarded:  # the dangerous calls again, where no configuration can reach them
+            results.append(check("ruff curated rules", guarded, isolated=True))
     elif analyzers.ruff:
-        results.append(check("ruff check", [*runners.CLASSIC_DEFAULT_RULES, *curated]))
+        results.append(check("ruff check", [*runners.CLASSIC_DEFAULT_RULES, *curated], isolated=True))
     if _format_checked(deps, revision):
         broken = {f.path for r in results for f in r.findings if f.rule_id == ruff_parse.SYNTAX_ERROR}
         parsable = [p for p in paths if p not in broken]  # ruff format refuses what does not parse
