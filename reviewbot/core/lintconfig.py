@@ -40,16 +40,15 @@ def _toml(data: bytes) -> dict[str, Any] | None:
 
 
 def _ruff_table(path: str, data: bytes) -> dict[str, Any] | None:
-    """The ruff settings of a config file (None: ruff would not read it as configuration)."""
-    if _name(path) in RUFF_FILES:
-        return _toml(data) or {}
+    """The ruff settings of a config file (None: ruff would not read it as configuration). Any
+    file but a `pyproject.toml` is read as ruff.toml (`extend` may name any file)."""
     if _name(path) == "pyproject.toml":
         parsed = _toml(data)
         if parsed is None:  # unparsable: ruff would fail on it if it has a ruff section
             return {} if b"[tool.ruff" in data else None
         table = parsed.get("tool", {}).get("ruff")
         return table if isinstance(table, dict) else None
-    return None
+    return _toml(data) or {}
 
 
 def is_ruff_config(path: str, data: bytes) -> bool:

@@ -10,7 +10,6 @@ the project's formatting policy are respected.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,7 +83,7 @@ def test_pr_configuration_cannot_silence_the_review(
     repo.commit({**ATTACKS[attack], "pkg/evil.py": EVIL})
     result = review(repo, "--no-tests", "--sandbox", backend)
     assert result.report is not None and result.report["errors"] == []
-    assert EVIL_RULES <= rules(result)
+    assert rules(result) >= EVIL_RULES
     assert result.code == 1
     note = config_note(result)
     for path in ATTACKS[attack]:
@@ -227,6 +226,7 @@ def test_a_syntax_error_reported_on_an_untouched_line_still_counts(
 # -- issue 10: formatting only where the project enforces it ---------------------------------------
 
 UGLY = "X = [1,2 ,3]\n"
+HOOKS = "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  hooks:\n  - id: ruff-format\n"
 
 
 @pytest.mark.parametrize(
@@ -234,9 +234,7 @@ UGLY = "X = [1,2 ,3]\n"
     [
         ({"pyproject.toml": BASE_CONFIG + "[tool.ruff.format]\nquote-style = 'single'\n"}, False),
         (
-            {
-                ".pre-commit-config.yaml": "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  hooks:\n  - id: ruff-format\n"
-            },
+            {".pre-commit-config.yaml": HOOKS},
             True,
         ),
         (
