@@ -265,10 +265,9 @@ def lint_setup(
 def lint_tree(
     head: Mapping[str, bytes], reviewed: Iterable[str], config: Mapping[str, bytes]
 ) -> dict[str, bytes]:
-    """The tree head code is linted in: the reviewed files as they are at head, every other Python
-    file of the head as an empty stand-in (ruff asks only whether a module exists, e.g. to tell
-    first-party imports), and `config` (the base's configuration files) — no head configuration."""
-    tree = {p: b"" for p in head if p.endswith((".py", ".pyi"))}
-    tree.update({p: head[p] for p in reviewed})
+    """What is laid over a copy of the head's tree before its code is linted: the reviewed files as
+    they are at head (the copy's may have been touched by code that ran since) and `config`, the
+    base's configuration files. The copy's own configuration files are removed first."""
+    tree = {p: head[p] for p in reviewed if p in head}
     tree.update(config)
     return tree

@@ -19,6 +19,7 @@ from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff
 from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
+from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
 from sandbox.archive import FileEntry, build_tar
@@ -76,15 +77,32 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         return ToolOutput(ok=not errors, text=text, data=data)
 
 
-def _lint_dir(deps: ReviewDeps, revision: Revision) -> str:
-    """The head's code is linted in a tree of its own that holds the base's lint configuration
-    and none of the head's; the base is linted where it lies."""
+#: Builds LINT_DIR ($0) in the work root: a hard-linked copy of the head's tree (cheap at any size;
+#: the directory structure tells ruff which modules are first-party) without any file ruff would
+#: read as configuration, nor the files ($@) about to be uploaded in their place. Fixed text; the
+#: paths are arguments, never spliced into it.
+_LINT_TREE_SCRIPT = (
+    f'rm -rf -- "$0" && cp -al -- {SANDBOX_DIRS["head"]}/. "$0" && '
+    'find "$0" \\( -name pyproject.toml -o -name ruff.toml -o -name .ruff.toml \\) '
+    '\\( -type f -o -type l \\) -delete && cd -- "$0" && rm -f -- "$@"'
+)
+
+
+def _lint_dir(deps: ReviewDeps, revision: Revision) -> tuple[str, str | None]:
+    """Where `revision` is linted, or an error: the base where it lies; the head in a copy of its
+    tree that holds the base's lint configuration and none of its own."""
     if revision == "base" or not deps.lint.from_base:
-        return SANDBOX_DIRS[revision]
-    entries = [FileEntry(path, data) for path, data in sorted(deps.lint.tree.items())]
-    tar, _skipped = build_tar(entries)
-    deps.session_for(revision).upload(LINT_DIR, tar)
-    return LINT_DIR
+        return SANDBOX_DIRS[revision], None
+    session = deps.session_for(revision)
+    overlay = sorted(deps.lint.tree.items())
+    argv = ["sh", "-c", _LINT_TREE_SCRIPT, LINT_DIR, *(path for path, _data in overlay)]
+    result = session.run(argv, cwd=".", timeout_s=runners.RUFF_TIMEOUT_S)
+    if not result.completed or result.exit_code != 0:
+        detail = result.text("stderr")[-300:] or result.outcome.value
+        return LINT_DIR, f"could not prepare the head's lint tree (exit {result.exit_code}): {detail}"
+    tar, _skipped = build_tar([FileEntry(path, data) for path, data in overlay])
+    session.upload(LINT_DIR, tar)
+    return LINT_DIR, None
 
 
 def _lint(
@@ -92,7 +110,11 @@ def _lint(
 ) -> list[LintResult]:
     analyzers, lint = deps.settings.analyzers, deps.lint
     session = deps.session_for(revision)
-    cwd = _lint_dir(deps, revision) if paths else SANDBOX_DIRS[revision]
+    cwd, error = _lint_dir(deps, revision) if paths else (SANDBOX_DIRS[revision], None)
+    if error is not None:
+        return [
+            LintResult((), ToolRun(name=f"ruff ({revision})", status=RunStatus.ERROR, detail=error), error)
+        ]
     curated = list(analyzers.curated_select) if analyzers.curated_rules else []
     results = []
 

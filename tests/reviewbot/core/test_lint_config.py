@@ -192,9 +192,8 @@ def test_setup_from_the_base_lays_its_config_over_the_heads_code() -> None:
     setup = lint_setup(head, base, parse_diff(""), ["a.py"])
     assert setup.from_base and setup.configured and setup.target_version == "py38"
     assert dict(setup.tree) == {
-        "pyproject.toml": b"[tool.ruff]\ntarget-version = 'py38'\n",
+        "pyproject.toml": b"[tool.ruff]\ntarget-version = 'py38'\n",  # the base's
         "a.py": b"import os\n",  # reviewed: the head's text
-        "b.py": b"",  # present, not reviewed: a stand-in
     }
     alone = lint_setup(head, None, parse_diff(""), ["a.py"])
     assert (
