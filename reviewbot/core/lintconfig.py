@@ -242,6 +242,7 @@ class LintSetup:
     config_changes: tuple[str, ...] = ()
     #: with a base: the tree the head's code is linted in (see `lint_tree`); empty otherwise
     tree: Mapping[str, bytes] = field(default_factory=dict)
+    tree_dirs: tuple[str, ...] = ()
 
 
 def lint_setup(
@@ -251,8 +252,10 @@ def lint_setup(
     source = head if base is None else base
     config = ruff_config_files(source)
     evidence = {p: source[p].decode("utf-8", "replace") for p in format_evidence_paths(source)}
+    dirs, tree = lint_tree(head, reviewed, config) if base is not None else ((), {})
     return LintSetup(
-        tree=lint_tree(head, reviewed, config) if base is not None else {},
+        tree=tree,
+        tree_dirs=dirs,
         config_files=config,
         from_base=base is not None,
         configured=any(is_ruff_config(p, d) for p, d in config.items()),
@@ -262,12 +265,42 @@ def lint_setup(
     )
 
 
+def _src_roots(config: Mapping[str, bytes]) -> list[str]:
+    """Where ruff looks for first-party modules: the root configuration's `src` (ruff's default
+    ".", "src"), as repository-relative directories ("" for the root)."""
+    root = _root_ruff(config)
+    declared = root[1].get("src") if root else None
+    entries = declared if isinstance(declared, list) and declared else [".", "src"]
+    roots = {posixpath.normpath(e) for e in entries if isinstance(e, str) and not re.search(r"[*?\[~$]", e)}
+    return sorted("" if r == "." else r for r in roots if not r.startswith(("/", "..")))
+
+
 def lint_tree(
     head: Mapping[str, bytes], reviewed: Iterable[str], config: Mapping[str, bytes]
-) -> dict[str, bytes]:
-    """What is laid over a copy of the head's tree before its code is linted: the reviewed files as
-    they are at head (the copy's may have been touched by code that ran since) and `config`, the
-    base's configuration files. The copy's own configuration files are removed first."""
-    tree = {p: head[p] for p in reviewed if p in head}
-    tree.update(config)
-    return tree
+) -> tuple[tuple[str, ...], dict[str, bytes]]:
+    """The tree the head's code is linted in, as (directories, files): the reviewed files as they
+    are at head, `config` (the base's configuration files), and only the shape of the rest that
+    ruff asks about — the packages of the reviewed files (their `__init__.py`, as empty stand-ins)
+    and the names under each first-party source root (a directory, or an empty `name.py`). Its
+    size follows the change and the number of top-level packages, not the number of files."""
+    reviewed = [p for p in reviewed if p in head]
+    files = {p: head[p] for p in reviewed}
+    dirs: set[str] = set()
+    for path in reviewed:
+        parts = path.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            for init in ("__init__.py", "__init__.pyi"):
+                candidate = "/".join([*parts[:depth], init])
+                if candidate in head:
+                    files.setdefault(candidate, b"")
+    for root in _src_roots(config):
+        prefix = f"{root}/" if root else ""
+        for path in head:
+            if path.startswith(prefix) and path.endswith((".py", ".pyi")):
+                name, sep, _rest = path[len(prefix) :].partition("/")
+                if sep:
+                    dirs.add(prefix + name)
+                else:
+                    files.setdefault(path, b"")
+    files.update(config)
+    return tuple(sorted(dirs)), files

@@ -77,30 +77,25 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         return ToolOutput(ok=not errors, text=text, data=data)
 
 
-#: Builds LINT_DIR ($0) in the work root: a hard-linked copy of the head's tree (cheap at any size;
-#: the directory structure tells ruff which modules are first-party) without any file ruff would
-#: read as configuration, nor the files ($@) about to be uploaded in their place. Fixed text; the
-#: paths are arguments, never spliced into it.
-_LINT_TREE_SCRIPT = (
-    f'rm -rf -- "$0" && cp -al -- {SANDBOX_DIRS["head"]}/. "$0" && '
-    'find "$0" \\( -name pyproject.toml -o -name ruff.toml -o -name .ruff.toml \\) '
-    '\\( -type f -o -type l \\) -delete && cd -- "$0" && rm -f -- "$@"'
-)
+#: Makes LINT_DIR ($0) afresh in the work root, with the directories ($@) that give the head's tree
+#: its shape (reviewbot/core/lintconfig.py lint_tree); the files are uploaded into it next. Fixed
+#: text: the paths are arguments, never spliced into it.
+_LINT_TREE_SCRIPT = 'rm -rf -- "$0" && mkdir -p -- "$0" && cd -- "$0" && mkdir -p -- . "$@"'
 
 
 def _lint_dir(deps: ReviewDeps, revision: Revision) -> tuple[str, str | None]:
-    """Where `revision` is linted, or an error: the base where it lies; the head in a copy of its
-    tree that holds the base's lint configuration and none of its own."""
+    """Where `revision` is linted, or an error: the base where it lies; the head in a tree of its
+    own, built from the bot's copy of the change (nothing the head's code did to its sandbox tree
+    counts), holding the base's lint configuration and none of the head's."""
     if revision == "base" or not deps.lint.from_base:
         return SANDBOX_DIRS[revision], None
     session = deps.session_for(revision)
-    overlay = sorted(deps.lint.tree.items())
-    argv = ["sh", "-c", _LINT_TREE_SCRIPT, LINT_DIR, *(path for path, _data in overlay)]
+    argv = ["sh", "-c", _LINT_TREE_SCRIPT, LINT_DIR, *deps.lint.tree_dirs]
     result = session.run(argv, cwd=".", timeout_s=runners.RUFF_TIMEOUT_S)
     if not result.completed or result.exit_code != 0:
         detail = result.text("stderr")[-300:] or result.outcome.value
         return LINT_DIR, f"could not prepare the head's lint tree (exit {result.exit_code}): {detail}"
-    tar, _skipped = build_tar([FileEntry(path, data) for path, data in overlay])
+    tar, _skipped = build_tar([FileEntry(path, data) for path, data in sorted(deps.lint.tree.items())])
     session.upload(LINT_DIR, tar)
     return LINT_DIR, None
 

@@ -11,6 +11,7 @@ from reviewbot.core.lintconfig import (
     file_exemptions,
     format_enforced_by,
     lint_setup,
+    lint_tree,
     ruff_config_files,
     target_version,
 )
@@ -194,6 +195,7 @@ def test_setup_from_the_base_lays_its_config_over_the_heads_code() -> None:
     assert dict(setup.tree) == {
         "pyproject.toml": b"[tool.ruff]\ntarget-version = 'py38'\n",  # the base's
         "a.py": b"import os\n",  # reviewed: the head's text
+        "b.py": b"",  # a first-party module: only that it exists matters
     }
     alone = lint_setup(head, None, parse_diff(""), ["a.py"])
     assert (
@@ -201,3 +203,30 @@ def test_setup_from_the_base_lays_its_config_over_the_heads_code() -> None:
         and alone.tree == {}
         and set(alone.config_files) == {"pyproject.toml", "pkg/ruff.toml"}
     )
+
+
+def test_lint_tree_has_the_shape_ruff_asks_about() -> None:
+    head = b(
+        {
+            "src/app/__init__.py": "x",
+            "src/app/sub/__init__.py": "x",
+            "src/app/sub/mod.py": "import os\n",
+            "src/app/other.py": "x",
+            "src/tool.py": "x",
+            "src/data.txt": "x",
+            "lib/pkg/a.py": "x",
+            "tests/test_a.py": "x",
+            "setup.py": "x",
+            "pyproject.toml": "head's",
+        }
+    )
+    config = b({"pyproject.toml": "[tool.ruff]\nsrc = ['src', 'lib']\n"})
+    dirs, files = lint_tree(head, ["src/app/sub/mod.py"], config)
+    assert dirs == ("lib/pkg", "src/app")
+    assert files == {
+        "src/app/sub/mod.py": b"import os\n",
+        "src/app/__init__.py": b"",
+        "src/app/sub/__init__.py": b"",
+        "src/tool.py": b"",
+        "pyproject.toml": b"[tool.ruff]\nsrc = ['src', 'lib']\n",
+    }
