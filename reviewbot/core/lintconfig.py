@@ -265,6 +265,23 @@ def lint_setup(
     )
 
 
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)|import[ \t]+([^#;\n]+))", re.MULTILINE)
+
+
+def imported_names(text: str) -> set[str]:
+    """The top-level module names a Python file imports (absolute imports only)."""
+    names: set[str] = set()
+    for match in _IMPORT.finditer(text):
+        if match.group(1):
+            names.add(match.group(1))
+            continue
+        for part in match.group(2).split(","):
+            head = part.strip().split(".")[0].split()
+            if head:
+                names.add(head[0].strip("()"))
+    return names
+
+
 def _src_roots(config: Mapping[str, bytes]) -> list[str]:
     """Where ruff looks for first-party modules: the root configuration's `src` (ruff's default
     ".", "src"), as repository-relative directories ("" for the root)."""
@@ -281,8 +298,8 @@ def lint_tree(
     """The tree the head's code is linted in, as (directories, files): the reviewed files as they
     are at head, `config` (the base's configuration files), and only the shape of the rest that
     ruff asks about — the packages of the reviewed files (their `__init__.py`, as empty stand-ins)
-    and the names under each first-party source root (a directory, or an empty `name.py`). Its
-    size follows the change and the number of top-level packages, not the number of files."""
+    and, of the names they import, those found under a first-party source root (a directory, or
+    an empty `name.py`). Its size follows the change, not the repository."""
     reviewed = [p for p in reviewed if p in head]
     files = {p: head[p] for p in reviewed}
     dirs: set[str] = set()
@@ -293,14 +310,18 @@ def lint_tree(
                 candidate = "/".join([*parts[:depth], init])
                 if candidate in head:
                     files.setdefault(candidate, b"")
+    imported = {name for path in reviewed for name in imported_names(head[path].decode("utf-8", "replace"))}
     for root in _src_roots(config):
         prefix = f"{root}/" if root else ""
         for path in head:
-            if path.startswith(prefix) and path.endswith((".py", ".pyi")):
-                name, sep, _rest = path[len(prefix) :].partition("/")
-                if sep:
-                    dirs.add(prefix + name)
-                else:
-                    files.setdefault(path, b"")
+            if not (path.startswith(prefix) and path.endswith((".py", ".pyi"))):
+                continue
+            name, sep, _rest = path[len(prefix) :].partition("/")
+            if name.removesuffix(".pyi").removesuffix(".py") not in imported:
+                continue
+            if sep:
+                dirs.add(prefix + name)
+            else:
+                files.setdefault(path, b"")
     files.update(config)
     return tuple(sorted(dirs)), files

@@ -10,6 +10,7 @@ from reviewbot.core.lintconfig import (
     config_changes,
     file_exemptions,
     format_enforced_by,
+    imported_names,
     lint_setup,
     lint_tree,
     ruff_config_files,
@@ -171,6 +172,12 @@ def test_config_changes_name_what_changed() -> None:
     )
 
 
+def test_imported_names() -> None:
+    text = "import os.path, sys as s\nfrom . import x\nfrom .y import z\n"
+    text += "  from pkg.sub import (a,\n b)\nimport a.b  # c\n"
+    assert imported_names(text) == {"os", "sys", "pkg", "a"}
+
+
 def test_file_exemptions() -> None:
     text = "# flake8: noqa\nx = 1  # noqa\n  # ruff: noqa: F401,E501\n# ruff:noqa\n"
     assert file_exemptions(text) == [
@@ -182,19 +189,21 @@ def test_file_exemptions() -> None:
 
 def test_setup_from_the_base_lays_its_config_over_the_heads_code() -> None:
     base = b({"pyproject.toml": "[tool.ruff]\ntarget-version = 'py38'\n", "a.py": "", "old.py": ""})
+    # a.py imports b: the stand-in for b.py tells ruff it is first-party
     head = b(
         {
             "pyproject.toml": "[tool.ruff]\nselect = []\n",
             "pkg/ruff.toml": "",
-            "a.py": "import os\n",
+            "a.py": "import b\n",
             "b.py": "x\n",
+            "c.py": "x\n",  # not imported: not in the tree
         }
     )
     setup = lint_setup(head, base, parse_diff(""), ["a.py"])
     assert setup.from_base and setup.configured and setup.target_version == "py38"
     assert dict(setup.tree) == {
         "pyproject.toml": b"[tool.ruff]\ntarget-version = 'py38'\n",  # the base's
-        "a.py": b"import os\n",  # reviewed: the head's text
+        "a.py": b"import b\n",  # reviewed: the head's text
         "b.py": b"",  # a first-party module: only that it exists matters
     }
     alone = lint_setup(head, None, parse_diff(""), ["a.py"])
@@ -210,7 +219,8 @@ def test_lint_tree_has_the_shape_ruff_asks_about() -> None:
         {
             "src/app/__init__.py": "x",
             "src/app/sub/__init__.py": "x",
-            "src/app/sub/mod.py": "import os\n",
+            "src/app/sub/mod.py": "import os\nfrom app import other\nimport tool, pkg.a as x  # n\n",
+            "src/unused/__init__.py": "x",
             "src/app/other.py": "x",
             "src/tool.py": "x",
             "src/data.txt": "x",
@@ -224,7 +234,7 @@ def test_lint_tree_has_the_shape_ruff_asks_about() -> None:
     dirs, files = lint_tree(head, ["src/app/sub/mod.py"], config)
     assert dirs == ("lib/pkg", "src/app")
     assert files == {
-        "src/app/sub/mod.py": b"import os\n",
+        "src/app/sub/mod.py": b"import os\nfrom app import other\nimport tool, pkg.a as x  # n\n",
         "src/app/__init__.py": b"",
         "src/app/sub/__init__.py": b"",
         "src/tool.py": b"",
