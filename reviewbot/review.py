@@ -171,6 +171,7 @@ def run_review(
                 uses_ruff_format=prepared.uses_ruff_format,
                 has_ruff_config=prepared.has_ruff_config,
                 ledger=ledger,
+                lint=prepared.lint,
             )
             ledger.skipped.extend([*prepared.skipped, *copy_notes])
             sessions.get("head")  # opened and installed before anything runs; the base only on demand

@@ -73,7 +73,10 @@ class SandboxSettings(_Section):
 
 class AnalyzerSettings(_Section):
     ruff: bool = True
-    ruff_format: bool = True
+    ruff_format: bool | Literal["auto"] = Field(
+        default="auto",
+        description="`ruff format --check`: true always, false never, auto where the project enforces it",
+    )
     curated_rules: bool = True
     curated_select: list[str] = Field(
         default_factory=lambda: ["F", "E9", "B", "S102", "S307", "S602", "S604", "S605", "S608", "PLE"]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from unidiff.patch import PatchSet
 
 from reviewbot.core.finding import Finding, Severity, Suggestion
+from reviewbot.core.lintconfig import file_exemptions
 from reviewbot.errors import AnalyzerError
 
 #: Errors: pyflakes (unused imports and variables, undefined names, redefinitions...), syntax
@@ -17,10 +19,15 @@ from reviewbot.errors import AnalyzerError
 ERROR_PREFIXES = ("F", "E9", "PLE", "S102", "S307", "S602", "S604", "S605", "S608")
 #: Warnings: likely bugs (bugbear) and other security rules; worth a reviewer's attention.
 WARNING_PREFIXES = ("B", "S")
+#: ruff's id for "this file does not parse" (older ruff versions gave no code at all).
+SYNTAX_ERROR = "invalid-syntax"
+#: The curated dangerous calls: a noqa comment never hides them from the review (a pull request
+#: adding `eval(x)` with a noqa comment is exactly what a reviewer must see).
+UNSUPPRESSIBLE = ("S102", "S307", "S602", "S604", "S605", "S608")
 
 
 def severity_for(code: str) -> Severity:
-    if code.startswith(ERROR_PREFIXES):
+    if code == SYNTAX_ERROR or code.startswith(ERROR_PREFIXES):
         return Severity.ERROR
     if code.startswith(WARNING_PREFIXES):
         return Severity.WARNING
@@ -85,9 +92,14 @@ def parse_check(stdout: str, *, paths: Sequence[str], file_texts: Mapping[str, s
     if not isinstance(items, list):
         raise AnalyzerError("ruff's JSON output is not a list of diagnostics")
     findings: list[Finding] = []
+    broken: set[str] = set()
     for item in items:
-        code = item.get("code") or "syntax-error"
+        code = item.get("code") or SYNTAX_ERROR
         path = _relative(str(item.get("filename", "")), paths)
+        if code == SYNTAX_ERROR:
+            if path in broken:
+                continue  # ruff reports each error the parser recovers from; the first is the cause
+            broken.add(path)
         start, end = item["location"], item["end_location"]
         text = file_texts.get(path, "")
         start_line, end_line = max(1, start["row"]), max(1, end["row"], start["row"])
@@ -120,6 +132,45 @@ def parse_check(stdout: str, *, paths: Sequence[str], file_texts: Mapping[str, s
             )
         )
     return findings
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+def _line_noqa(line: str) -> set[str] | None:
+    """Codes a line's `# noqa` comment names (empty set: a blanket `# noqa`); None without one."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    return set(re.split(r"[\s,]+", (match.group("codes") or "").upper())) - {""}
+
+
+def _silences(codes: set[str] | None, rule: str) -> bool:
+    return codes is not None and (not codes or any(rule.startswith(c) for c in codes))
+
+
+def honor_noqa(
+    findings: Iterable[Finding], file_texts: Mapping[str, str], trusted_texts: Mapping[str, str]
+) -> list[Finding]:
+    """Apply noqa comments for a run made with `--ignore-noqa`, so that a pull request cannot
+    exempt its own files: a per-line noqa comment (visible in the diff, next to the code) silences
+    its line as ruff would; a file-level exemption (`ruff: noqa` / `flake8: noqa` on a line of
+    its own) counts only if `trusted_texts` (the file at the base) has it too. Nothing silences
+    the dangerous calls in UNSUPPRESSIBLE."""
+    kept: list[Finding] = []
+    for finding in findings:
+        text = file_texts.get(finding.path, "")
+        exempt = set(file_exemptions(text)) & set(file_exemptions(trusted_texts.get(finding.path, "")))
+        lines = text.splitlines()
+        silenced = any(_silences(set(codes), finding.rule_id) for _line, codes in exempt)
+        if finding.start_line is not None:
+            for row in {finding.start_line, finding.last_line or finding.start_line}:
+                silenced |= _silences(
+                    _line_noqa(lines[row - 1]) if 0 < row <= len(lines) else None, finding.rule_id
+                )
+        if not silenced or finding.rule_id.startswith(UNSUPPRESSIBLE):
+            kept.append(finding)
+    return kept
 
 
 def _change_groups(lines: list[Any]) -> list[list[Any]]:

@@ -58,15 +58,22 @@ CLASSIC_DEFAULT_RULES = ("E4", "E7", "E9", "F")
 
 
 def ruff_check_argv(
-    paths: Sequence[str], extend_select: Sequence[str], *, configured: bool = True
+    paths: Sequence[str],
+    select: Sequence[str] = (),
+    *,
+    isolated: bool = False,
+    target_version: str | None = None,
 ) -> list[str]:
-    """`configured`: the repository has its own ruff configuration, which is respected and
-    extended; otherwise the classic defaults plus the curated rules are selected explicitly."""
-    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--force-exclude"]
-    if not configured:
-        argv += ["--select", ",".join([*CLASSIC_DEFAULT_RULES, *extend_select])]
-    elif extend_select:
-        argv += ["--extend-select", ",".join(extend_select)]
+    """`isolated`: exactly `select`, for `target_version`, reading no configuration file and no
+    exclusion. Otherwise the configuration ruff finds from each file's directory decides, with
+    `select` added on top. Always `--ignore-noqa`: the caller applies noqa comments itself
+    (ruff_parse.honor_noqa), so a pull request cannot exempt its own files."""
+    argv = ["ruff", "check", "--output-format", "json", "--no-fix", "--no-cache", "--ignore-noqa"]
+    if isolated:
+        argv += ["--isolated", "--select", ",".join(select)]
+        argv += ["--target-version", target_version] if target_version else []
+    else:
+        argv += ["--force-exclude"] + (["--extend-select", ",".join(select)] if select else [])
     return [*argv, "--", *paths]
 
 
@@ -80,16 +87,18 @@ def ruff_check(
     cwd: str,
     paths: Sequence[str],
     file_texts: Mapping[str, str],
-    extend_select: Sequence[str] = (),
-    configured: bool = True,
+    select: Sequence[str] = (),
+    isolated: bool = False,
+    target_version: str | None = None,
+    trusted_texts: Mapping[str, str] | None = None,
     name: str = "ruff check",
 ) -> LintResult:
-    """`ruff check` on `paths` with the repository's own configuration (+ curated rules on top)."""
+    """`ruff check` on `paths` (see ruff_check_argv). `trusted_texts`: the files whose file-level
+    noqa exemptions count (the base's versions, under the paths asked about); default `file_texts`."""
     if not paths:
         return LintResult((), ToolRun(name=name, status=RunStatus.SKIPPED, detail="no Python files changed"))
-    result = session.run(
-        ruff_check_argv(paths, extend_select, configured=configured), cwd=cwd, timeout_s=RUFF_TIMEOUT_S
-    )
+    argv = ruff_check_argv(paths, select, isolated=isolated, target_version=target_version)
+    result = session.run(argv, cwd=cwd, timeout_s=RUFF_TIMEOUT_S)
     if not result.completed or result.exit_code not in (0, 1):
         error = _broken(name, result, "could not check the code (bad configuration?)")
         return LintResult((), _run(name, result, RunStatus.ERROR, error), error)
@@ -97,6 +106,9 @@ def ruff_check(
         findings = ruff_parse.parse_check(result.text(), paths=paths, file_texts=file_texts)
     except AnalyzerError as exc:
         return LintResult((), _run(name, result, RunStatus.ERROR, str(exc)), str(exc))
+    findings = ruff_parse.honor_noqa(
+        findings, file_texts, file_texts if trusted_texts is None else trusted_texts
+    )
     return LintResult(tuple(findings), _run(name, result, RunStatus.OK, f"{len(paths)} file(s)"))
 
 

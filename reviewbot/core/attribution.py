@@ -1,10 +1,13 @@
 """Decide what the change introduced. Pure: takes analyzer results, returns findings.
 
-Lint: a finding counts when it sits on a changed line (per the scope setting) and its fingerprint
+Lint: a finding counts when it sits on a changed line (per the scope setting), its fingerprint
 has no counterpart at the base (the base's findings are renamed to head paths first, so a moved
-file does not make old problems look new). Tests: a test failing at head counts when it passes at
-the base, or does not exist there; failing at both is "already failing" — reported separately,
-never as this change's finding.
+file does not make old problems look new), and the same rule did not fire on the base lines the
+diff pairs its lines with (a rename or a re-wrap is not a new problem). A syntax error in a changed
+file that the base did not have counts wherever the parser reports it.
+
+Tests: a test failing at head counts when it passes at the base, or does not exist there; failing
+at both is "already failing" — reported separately, never as this change's finding.
 """
 
 from __future__ import annotations
@@ -54,7 +57,18 @@ def select_lint(
     if diff is None:
         return selected
     new, _preexisting = new_since_base(selected, base, diff)
-    return [f for f in new if in_scope(f, diff, scope)]
+    return [f for f in new if in_scope(f, diff, scope) or _breaks_changed_file(f, diff)]
+
+
+#: ruff's rule id for a file it cannot parse.
+SYNTAX_ERROR_RULE = "invalid-syntax"
+
+
+def _breaks_changed_file(finding: Finding, diff: Diff) -> bool:
+    """A syntax error the change introduced counts wherever the parser noticed it: an unclosed
+    bracket on an added line is often reported lines later, on an untouched one."""
+    change = diff.file(finding.path)
+    return finding.rule_id == SYNTAX_ERROR_RULE and change is not None and not change.is_deleted
 
 
 def base_path_of_head(diff: Diff, head_path: str) -> str | None:

@@ -8,13 +8,14 @@ lines, then `dedupe`, then `cap`.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Literal
 
 from reviewbot.core.diff import Diff
-from reviewbot.core.finding import Finding, fingerprint_of
+from reviewbot.core.finding import Finding, fingerprint_of, normalize_snippet
+from reviewbot.core.pairing import LineMap, line_map
 
 Scope = Literal["added", "context"]
 
@@ -46,19 +47,58 @@ def _base_key(finding: Finding, renames: dict[str, str]) -> str:
     return fingerprint_of(finding.tool, finding.rule_id, new_path, finding.snippet or finding.message)
 
 
+def _similarity(a: Finding, b: Finding) -> float:
+    return SequenceMatcher(None, normalize_snippet(a.snippet), normalize_snippet(b.snippet)).ratio()
+
+
+def _paired_with_base(new: list[Finding], unmatched: list[Finding], diff: Diff) -> set[int]:
+    """Indexes into `new` of findings whose rule fired on the base lines their lines pair with.
+
+    Each base finding answers for one head finding; among several candidates the one whose flagged
+    text is most alike wins (so a rewritten line keeps its own base counterpart).
+    """
+    renames = {f.old_path: f.path for f in diff.files if f.status == "renamed" and f.old_path}
+    maps: dict[str, LineMap] = {}
+    pairs: list[tuple[float, int, int]] = []
+    for hi, head in enumerate(new):
+        change = diff.file(head.path)
+        if change is None or head.start_line is None:
+            continue
+        lines = maps.setdefault(head.path, line_map(change))
+        region = lines.region(head.start_line, head.last_line or head.start_line)
+        for bi, base in enumerate(unmatched):
+            same_rule = (base.tool, base.rule_id) == (head.tool, head.rule_id)
+            if not same_rule or renames.get(base.path, base.path) != head.path or base.start_line is None:
+                continue
+            if region.intersection(range(base.start_line, (base.last_line or base.start_line) + 1)):
+                pairs.append((_similarity(head, base), hi, bi))
+    taken_head: set[int] = set()
+    taken_base: set[int] = set()
+    for _ratio, hi, bi in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+        if hi not in taken_head and bi not in taken_base:
+            taken_head.add(hi)
+            taken_base.add(bi)
+    return taken_head
+
+
 def new_since_base(
     head_findings: Iterable[Finding], base_findings: Iterable[Finding], diff: Diff | None = None
 ) -> tuple[list[Finding], list[Finding]]:
-    """Split head findings into (new, preexisting) by fingerprint, counting occurrences.
+    """Split head findings into (new, preexisting).
 
-    If the base had 2 findings with a fingerprint and the head has 3, one of the 3 is new. With
-    `diff`, base findings in renamed files are matched under their new path, and the occurrences
-    reported as new are preferably the ones on added lines (the ones the change wrote).
+    First by fingerprint, counting occurrences: if the base had 2 findings with a fingerprint and
+    the head has 3, one of the 3 is new. With `diff`, base findings in renamed files are matched
+    under their new path, and the occurrences reported as new are preferably the ones on added
+    lines (the ones the change wrote). Then, with `diff`, by rule and line: a finding left over is
+    not new when the same rule fired, at the base, on a line its own lines replace (a renamed
+    variable or a re-wrapped call changes the flagged text, not the problem).
     """
     renames: dict[str, str] = {}
     if diff is not None:
         renames = {f.old_path: f.path for f in diff.files if f.status == "renamed" and f.old_path}
-    remaining = Counter(_base_key(f, renames) for f in base_findings)
+    remaining: dict[str, list[Finding]] = {}
+    for base in base_findings:
+        remaining.setdefault(_base_key(base, renames), []).append(base)
 
     head = list(head_findings)
 
@@ -70,12 +110,15 @@ def new_since_base(
     # Match base occurrences against untouched lines first, so added lines are what is left over.
     is_new: dict[int, bool] = {}
     for index, finding in sorted(enumerate(head), key=on_added_line):
-        key = finding.fingerprint
-        if remaining[key] > 0:
-            remaining[key] -= 1
-            is_new[index] = False
-        else:
-            is_new[index] = True
+        same = remaining.get(finding.fingerprint)
+        is_new[index] = not same
+        if same:
+            same.pop()
+    if diff is not None:
+        candidates = [i for i in range(len(head)) if is_new[i]]
+        unmatched = [f for group in remaining.values() for f in group]
+        for k in _paired_with_base([head[i] for i in candidates], unmatched, diff):
+            is_new[candidates[k]] = False
     new = [f for i, f in enumerate(head) if is_new[i]]
     old = [f for i, f in enumerate(head) if not is_new[i]]
     return new, old

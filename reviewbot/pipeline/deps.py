@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 
 from reviewbot.core.diff import Diff
 from reviewbot.core.finding import Finding
+from reviewbot.core.lintconfig import LintSetup
 from reviewbot.core.review import ToolRun
 from reviewbot.settings import Settings
 from sandbox import Session
@@ -59,6 +60,7 @@ class ReviewDeps:
     uses_ruff_format: bool
     has_ruff_config: bool
     ledger: Ledger = field(default_factory=Ledger)
+    lint: LintSetup = field(default_factory=LintSetup)  # the lint policy (reviewbot/core/lintconfig.py)
 
     def session_for(self, revision: Revision) -> Session:
         """The sandbox session that holds `revision`'s tree: the base's is a separate container,

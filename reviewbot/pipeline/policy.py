@@ -21,7 +21,7 @@ from reviewbot.core.attribution import (
     select_lint,
 )
 from reviewbot.core.filtering import cap, dedupe
-from reviewbot.core.finding import Finding
+from reviewbot.core.finding import Finding, Severity
 from reviewbot.pipeline.deps import ReviewDeps
 
 Step = Callable[[ReviewDeps], CallTool | None]
@@ -61,6 +61,30 @@ def _ids(output: ToolOutput | None, key: str) -> set[str] | None:
     if key == "failures":
         ids |= {str(c["nodeid"]) for c in output.data.get("collection_errors") or []}  # type: ignore[union-attr, index, call-overload]
     return ids
+
+
+def config_change_note(deps: ReviewDeps) -> list[Finding]:
+    """A note on the change as a whole listing the lint/test configuration it edits: the review
+    used the base's lint configuration, so those edits had no say in it; a human should look."""
+    changes = deps.lint.config_changes
+    if not changes:
+        return []
+    listing = "; ".join(changes)
+    return [
+        Finding(
+            tool="reviewbot",
+            rule_id="config-change",
+            path="",
+            severity=Severity.NOTE,
+            message=(
+                f"This change edits lint or test configuration: {listing}. The review linted with the "
+                "base revision's configuration and ran the curated rules regardless, so these edits "
+                "did not change its findings; check them by hand."
+            ),
+            snippet=listing,
+            evidence="git diff: configuration files changed",
+        )
+    ]
 
 
 class DeterministicPolicy:
@@ -149,6 +173,7 @@ class DeterministicPolicy:
             include=settings.include,
             exclude=settings.exclude,
         )
+        lint.extend(config_change_note(deps))
         failures = _failures(self._results.get("tests_head"))
         head_to_base = {t.path: base_path_of_head(deps.diff, t.path) for t in failures}
         base_out = self._results.get("tests_base")

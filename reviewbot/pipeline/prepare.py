@@ -7,13 +7,14 @@ anything the repository controls.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.adapters.git_workspace import GitWorkspace
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff, parse_diff
 from reviewbot.core.filtering import path_selected
+from reviewbot.core.lintconfig import LintSetup, lint_setup
 from reviewbot.errors import WorkspaceError
 from reviewbot.settings import Settings
 from sandbox.archive import FileEntry
@@ -38,6 +39,7 @@ class Prepared:
     skipped: tuple[str, ...]
     uses_ruff_format: bool
     has_ruff_config: bool
+    lint: LintSetup = field(default_factory=LintSetup)
 
     @property
     def nothing_to_review(self) -> bool:
@@ -140,4 +142,12 @@ def prepare(
         skipped=tuple(skipped),
         uses_ruff_format=uses_ruff_format({k: v.data for k, v in by_path.items() if k in _FORMAT_MARKERS}),
         has_ruff_config=has_ruff_config(head_files),
+        lint=lint_setup(  # the lint policy: from the base, see reviewbot/core/lintconfig.py
+            {e.path: e.data for e in head_files if e.symlink_target is None},
+            {e.path: e.data for e in base_files if e.symlink_target is None}
+            if base_sha and not all_files
+            else None,
+            diff,
+            python_paths,
+        ),
     )

@@ -6,17 +6,23 @@ return structured data (findings, failing tests) for the policy, plus a short te
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
-from reviewbot.analyzers import runners
+from reviewbot.analyzers import ruff_parse, runners
 from reviewbot.analyzers.junit import TestCase
+from reviewbot.analyzers.runners import LintResult
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff
+from reviewbot.core.filtering import dedupe
+from reviewbot.core.finding import Finding
+from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
+from sandbox.archive import FileEntry, build_tar
 
 
 class AnalyzeParams(BaseModel):
@@ -28,10 +34,15 @@ class AnalyzeParams(BaseModel):
     )
 
 
+#: Where the head's code is linted with the base's configuration (reviewbot/core/lintconfig.py).
+LINT_DIR = "head-lint"
+
+
 class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
-    """Run ruff (lint, with the repository's own configuration plus high-signal rules, and the
-    formatter check where the repository uses ruff format) on Python files, inside the sandbox.
-    Returns findings with rule ids, lines and safe-fix suggestions."""
+    """Run ruff on Python files, inside the sandbox: the repository's own lint configuration (taken
+    from the base revision), the curated high-signal rules (isolated from any configuration), and
+    the formatter check where the project enforces ruff format. Returns findings with rule ids,
+    lines and safe-fix suggestions."""
 
     name = "analyze_code"
     Params = AnalyzeParams
@@ -45,49 +56,110 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
             texts = deps.base_texts
         else:
             paths, texts = wanted, deps.head_texts
-        cwd = SANDBOX_DIRS[params.revision]
-        analyzers = deps.settings.analyzers
-        results = []
-        if analyzers.ruff:
-            select = analyzers.curated_select if analyzers.curated_rules else []
-            results.append(
-                runners.ruff_check(
-                    session=deps.session_for(params.revision),
-                    cwd=cwd,
-                    paths=paths,
-                    file_texts=texts,
-                    extend_select=select,
-                    configured=deps.has_ruff_config,
-                    name=f"ruff check ({params.revision})",
-                )
-            )
-        if analyzers.ruff_format and deps.uses_ruff_format:
-            results.append(
-                runners.ruff_format(
-                    deps.session_for(params.revision),
-                    cwd=cwd,
-                    paths=paths,
-                    name=f"ruff format ({params.revision})",
-                )
-            )
-        findings: list[dict[str, Any]] = []
+        results = _lint(deps, params.revision, paths, texts)
+        findings: list[Finding] = []
         errors: list[str] = []
         for result in results:
             deps.ledger.runs.append(result.run)
             if result.error:
                 deps.ledger.errors.append(result.error)
                 errors.append(result.error)
-            findings.extend(f.model_dump(mode="json") for f in result.findings)
+            findings.extend(result.findings)
         text = f"{len(findings)} finding(s) in {len(paths)} file(s) at {params.revision}"
         if errors:
             text += "; analyzer errors: " + " | ".join(errors)
         data: dict[str, Any] = {
             "revision": params.revision,
             "paths": paths,
-            "findings": findings,
+            "findings": [f.model_dump(mode="json") for f in dedupe(findings)],
             "errors": errors,
         }
         return ToolOutput(ok=not errors, text=text, data=data)
+
+
+#: Makes LINT_DIR ($0) afresh in the work root, with the directories ($@) that give the head's tree
+#: its shape (reviewbot/core/lintconfig.py lint_tree); the files are uploaded into it next. Fixed
+#: text: the paths are arguments, never spliced into it.
+_LINT_TREE_SCRIPT = 'rm -rf -- "$0" && mkdir -p -- "$0" && cd -- "$0" && mkdir -p -- . "$@"'
+
+
+def _lint_dir(deps: ReviewDeps, revision: Revision) -> tuple[str, str | None]:
+    """Where `revision` is linted, or an error: the base where it lies; the head in a tree of its
+    own, built from the bot's copy of the change (nothing the head's code did to its sandbox tree
+    counts), holding the base's lint configuration and none of the head's."""
+    if revision == "base" or not deps.lint.from_base:
+        return SANDBOX_DIRS[revision], None
+    session = deps.session_for(revision)
+    argv = ["sh", "-c", _LINT_TREE_SCRIPT, LINT_DIR, *deps.lint.tree_dirs]
+    result = session.run(argv, cwd=".", timeout_s=runners.RUFF_TIMEOUT_S)
+    if not result.completed or result.exit_code != 0:
+        detail = result.text("stderr")[-300:] or result.outcome.value
+        return LINT_DIR, f"could not prepare the head's lint tree (exit {result.exit_code}): {detail}"
+    tar, _skipped = build_tar([FileEntry(path, data) for path, data in sorted(deps.lint.tree.items())])
+    session.upload(LINT_DIR, tar)
+    return LINT_DIR, None
+
+
+def _lint(
+    deps: ReviewDeps, revision: Revision, paths: list[str], texts: Mapping[str, str]
+) -> list[LintResult]:
+    analyzers, lint = deps.settings.analyzers, deps.lint
+    session = deps.session_for(revision)
+    cwd, error = _lint_dir(deps, revision) if paths else (SANDBOX_DIRS[revision], None)
+    if error is not None:
+        return [
+            LintResult((), ToolRun(name=f"ruff ({revision})", status=RunStatus.ERROR, detail=error), error)
+        ]
+    curated = list(analyzers.curated_select) if analyzers.curated_rules else []
+    results = []
+
+    # The file-level noqa exemptions that count are the base's (a pull request cannot add one).
+    trusted = (
+        texts
+        if revision == "base"
+        else {p: deps.base_texts.get(deps.base_paths.get(p, ""), "") for p in paths}
+    )
+
+    def check(name: str, select: list[str], isolated: bool) -> LintResult:
+        return runners.ruff_check(
+            session,
+            cwd=cwd,
+            paths=paths,
+            file_texts=texts,
+            select=select,
+            isolated=isolated,
+            target_version=lint.target_version,
+            trusted_texts=trusted,
+            name=f"{name} ({revision})",
+        )
+
+    if analyzers.ruff and lint.configured:
+        results.append(check("ruff check", curated, isolated=False))  # the repository's rules + curated
+        guarded = [c for c in ruff_parse.UNSUPPRESSIBLE if any(c.startswith(s) for s in curated)]
+        if guarded:  # the dangerous calls again, where no configuration can reach them
+            results.append(check("ruff curated rules", guarded, isolated=True))
+    elif analyzers.ruff:
+        results.append(check("ruff check", [*runners.CLASSIC_DEFAULT_RULES, *curated], isolated=True))
+    if _format_checked(deps, revision):
+        broken = {f.path for r in results for f in r.findings if f.rule_id == ruff_parse.SYNTAX_ERROR}
+        parsable = [p for p in paths if p not in broken]  # ruff format refuses what does not parse
+        results.append(
+            runners.ruff_format(session, cwd=cwd, paths=parsable, name=f"ruff format ({revision})")
+        )
+    return results
+
+
+def _format_checked(deps: ReviewDeps, revision: Revision) -> bool:
+    setting = deps.settings.analyzers.ruff_format
+    if setting != "auto":
+        return bool(setting)
+    enforced = deps.lint.format_enforced_by
+    if enforced is None and revision == "head":
+        deps.ledger.skipped.append(
+            "ruff format: not checked; the project does not enforce it (no ruff-format pre-commit hook, "
+            "no `ruff format --check` in CI; set analyzers.ruff_format = true to check anyway)"
+        )
+    return enforced is not None
 
 
 class RunTestsParams(BaseModel):

@@ -33,8 +33,12 @@ def _ruff(tmp_path: Path, argv: list[str]) -> str:
 
 
 def test_check_output_becomes_findings_with_safe_fix_suggestions(tmp_path: Path) -> None:
-    out = _ruff(tmp_path, ruff_check_argv(["pkg/a.py"], ["S307"]))
+    # The repository's own configuration (F, W), then the curated S307 isolated from it.
+    out = _ruff(tmp_path, ruff_check_argv(["pkg/a.py"], []))
     findings = parse_check(out, paths=["pkg/a.py"], file_texts={"pkg/a.py": SOURCE})
+    assert {f.rule_id for f in findings} == {"F401", "W291", "F821"}
+    out = _ruff(tmp_path, ruff_check_argv(["pkg/a.py"], ["S307"]))
+    findings += parse_check(out, paths=["pkg/a.py"], file_texts={"pkg/a.py": SOURCE})
     by_rule = {f.rule_id: f for f in findings}
     assert set(by_rule) == {"F401", "S307", "W291", "F821"}
     unused = by_rule["F401"]
