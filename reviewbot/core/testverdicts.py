@@ -132,7 +132,8 @@ def _subject(group: Sequence[FailedTest], cause: Cause) -> tuple[str, bool]:
     first = group[0]
     if first.collection:
         modules = names(t.nodeid for t in group)
-        what = modules if cause.path is None else f"`{cause.where}`: {cause.summary} -- test module {modules}"
+        noun = "test module" if len(group) == 1 else "test modules"
+        what = modules if cause.path is None else f"`{cause.where}`: {cause.summary} -- {noun} {modules}"
         return (f"{what} fails to import", False) if len(group) == 1 else (f"{what} fail to import", True)
     if len(group) == 1:
         return f"`{first.nodeid}` fails", False
@@ -218,3 +219,42 @@ def attribute_tests(
         for group in group_failures(tests, lambda t: cause_of(t, files)):
             (pre if verdict is Verdict.PREEXISTING else new).append(_finding(group, verdict, why, files))
     return TestAttribution(tuple(new), tuple(pre))
+
+
+#: Rule ids a linter gives a syntax error (ruff's current and older spellings).
+SYNTAX_RULES = frozenset({"invalid-syntax", "syntax-error", "E999"})
+
+
+def merge_syntax_errors(
+    tests: Sequence[Finding], lint: Sequence[Finding]
+) -> tuple[list[Finding], list[Finding]]:
+    """One root cause, one finding: a SyntaxError that makes test modules fail to import and that
+    the linter reports too becomes the linter's finding (which also stands with --no-tests), told
+    which tests it breaks and raised to the higher severity of the two."""
+    lint_out = list(lint)
+    tests_out: list[Finding] = []
+    for test in tests:
+        match = _syntax_twin(test, lint_out) if test.rule_id == "test-collection-error" else None
+        if match is None:
+            tests_out.append(test)
+            continue
+        severity = test.severity if test.severity.at_least(match.severity) else match.severity
+        merged = match.model_copy(
+            update={
+                "severity": severity,
+                "message": f"{match.message.rstrip('.')}. It breaks the tests: {test.message}",
+            }
+        )
+        lint_out[lint_out.index(match)] = merged
+    return tests_out, lint_out
+
+
+def _syntax_twin(test: Finding, lint: Sequence[Finding]) -> Finding | None:
+    if "SyntaxError" not in test.message and "IndentationError" not in test.message:
+        return None
+    same_file = [f for f in lint if f.path == test.path and f.rule_id in SYNTAX_RULES and f.start_line]
+    if not same_file or test.start_line is None:
+        return None
+    line = test.start_line
+    nearest = min(same_file, key=lambda f: abs((f.start_line or 0) - line))
+    return nearest if abs((nearest.start_line or 0) - line) <= 2 else None

@@ -23,6 +23,7 @@ from reviewbot.core.attribution import (
 )
 from reviewbot.core.filtering import cap, dedupe
 from reviewbot.core.finding import Finding, Severity
+from reviewbot.core.testverdicts import merge_syntax_errors
 from reviewbot.pipeline.deps import ReviewDeps
 from reviewbot.pipeline.testrun import Coverage, cause_from_json, coverage_verdict
 
@@ -153,7 +154,8 @@ class DeterministicPolicy:
             exclude=settings.exclude,
         )
         tests = self._tests_findings(deps)
-        kept, omitted = cap(dedupe([*tests.new, *lint]), settings.max_findings)
+        test_findings, lint = merge_syntax_errors(tests.new, lint)
+        kept, omitted = cap(dedupe([*test_findings, *lint]), settings.max_findings)
         deps.ledger.preexisting.extend(tests.preexisting)
         deps.ledger.omitted += omitted
         findings: list[dict[str, Any]] = [f.model_dump(mode="json") for f in kept]
@@ -235,14 +237,21 @@ def _broken_modules(output: ToolOutput | None) -> dict[str, str]:
     return out
 
 
+def _items(output: ToolOutput, key: str) -> list[Any]:
+    assert isinstance(output.data, dict)
+    value = output.data.get(key)
+    return list(value) if isinstance(value, list) else []
+
+
 def _coverage(output: ToolOutput | None, environment: dict[str, str]) -> Coverage | None:
     if output is None or not output.ok or not isinstance(output.data, dict):
         return None
-    cases = [c for c in output.data.get("cases") or [] if isinstance(c, dict)]  # type: ignore[union-attr]
-    errors = [c for c in output.data.get("collection_errors") or [] if isinstance(c, dict)]  # type: ignore[union-attr]
+    cases = [c for c in _items(output, "cases") if isinstance(c, dict)]
+    errors = [c for c in _items(output, "collection_errors") if isinstance(c, dict)]
+    running = {str(n).partition("::")[0] for n in _items(output, "running")}
     return Coverage(
         ran=sum(1 for c in cases if c.get("outcome") != "skipped"),
-        modules_ok=len({str(c.get("path")) for c in cases}),
+        modules_ok=len({str(c.get("path")) for c in cases} | running),
         import_failures=[str(c["nodeid"]) for c in errors],
         environment=environment,
     )
