@@ -11,6 +11,11 @@ reached, and the tests that were running when it was killed:
     {"event": "report", "nodeid": "...", "when": "setup|call|teardown", "outcome": "passed|failed|skipped",
      "message": "...", "longrepr": "..."}                     message/longrepr only when failed
     {"event": "finish", "exitstatus": 1}
+    {"event": "deadline", "seconds": 590.0}                   then the process exits with DEADLINE_EXIT
+
+`--reviewbot-deadline=SECONDS` makes the run stop itself (a "deadline" line, then exit code
+DEADLINE_EXIT) a little before the sandbox's own wall clock would kill it: a sandbox may discard
+everything a killed command wrote, and this way the log survives whatever the backend does.
 
 `line` is 1-based. A progress display can count "tests so far" as the `report` lines with
 `"when": "teardown"` (one per finished test). Text fields are bounded (LONGREPR_CHARS, from the
@@ -21,19 +26,24 @@ it is as untrusted as the junit report: reviewbot parses it with size caps and c
 from __future__ import annotations
 
 import json
+import os
+import threading
 from typing import Any
 
 LONGREPR_CHARS = 4000
 MESSAGE_CHARS = 500
+DEADLINE_EXIT = 124
 
 
 class _Log:
     def __init__(self, path: str) -> None:
         self._fh = open(path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - lives as long as pytest
+        self._lock = threading.Lock()  # the deadline timer writes from its own thread
 
     def write(self, **record: Any) -> None:
-        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._fh.flush()
+        with self._lock:
+            self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._fh.flush()
 
     def close(self) -> None:
         self._fh.close()
@@ -44,6 +54,13 @@ _log: _Log | None = None
 
 def pytest_addoption(parser: Any) -> None:
     parser.addoption("--reviewbot-testlog", default=None, help="reviewbot: stream test results to this file")
+    parser.addoption("--reviewbot-deadline", default=None, help="reviewbot: stop the run after SECONDS")
+
+
+def _expire(seconds: float) -> None:
+    if _log is not None:
+        _log.write(event="deadline", seconds=seconds)
+    os._exit(DEADLINE_EXIT)
 
 
 def pytest_configure(config: Any) -> None:
@@ -51,6 +68,11 @@ def pytest_configure(config: Any) -> None:
     path = config.getoption("--reviewbot-testlog")
     if path and not hasattr(config, "workerinput"):  # xdist workers report through the controller
         _log = _Log(path)
+        deadline = config.getoption("--reviewbot-deadline")
+        if deadline:
+            timer = threading.Timer(float(deadline), _expire, args=(float(deadline),))
+            timer.daemon = True
+            timer.start()
 
 
 def _message(report: Any) -> str:

@@ -102,6 +102,7 @@ class TestLog:
     collected: int | None
     running: tuple[str, ...]
     finished: bool
+    deadline: bool = False  # the run stopped itself at its deadline (a timeout)
 
 
 def _records(data: bytes) -> list[dict[str, Any]]:
@@ -149,7 +150,7 @@ def parse_testlog(data: bytes) -> TestLog:
     cases: dict[str, _Case] = {}
     collection: list[TestCase] = []
     collected: int | None = None
-    finished = False
+    finished = deadline = False
     for record in _records(data):
         event, nodeid = record.get("event"), str(record.get("nodeid", ""))
         if event == "collected" and isinstance(record.get("count"), int):
@@ -164,6 +165,8 @@ def parse_testlog(data: bytes) -> TestLog:
             cases.setdefault(nodeid, _Case(nodeid, None)).add(record)
         elif event == "finish":
             finished = True
+        elif event == "deadline":
+            deadline = True
     done = tuple(c.case() for c in cases.values() if c.done)
     running = tuple(c.nodeid for c in cases.values() if not c.done)
-    return TestLog(JunitReport(done, tuple(collection)), collected, running, finished)
+    return TestLog(JunitReport(done, tuple(collection)), collected, running, finished, deadline)

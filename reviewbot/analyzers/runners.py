@@ -120,9 +120,15 @@ def ruff_format(session: Session, *, cwd: str, paths: Sequence[str], name: str =
 
 
 def pytest_argv(
-    command: Sequence[str], junit_path: str, targets: Sequence[str], log_path: str | None = None
+    command: Sequence[str],
+    junit_path: str,
+    targets: Sequence[str],
+    log_path: str | None = None,
+    *,
+    deadline: float | None = None,
 ) -> list[str]:
-    """`log_path`: stream results with reviewbot's plugin (it must be importable: see run_pytest)."""
+    """`log_path`: stream results with reviewbot's plugin (it must be importable: see run_pytest),
+    which stops the run itself after `deadline` seconds."""
     # xunit1 carries file and line; collection errors must not stop the other tests from running;
     # no cache provider: the workspace is throwaway and may be read-only in places.
     extra = [
@@ -137,6 +143,7 @@ def pytest_argv(
     ]
     if log_path is not None:
         extra += ["-p", PLUGIN_MODULE, f"--reviewbot-testlog={log_path}"]
+        extra += [f"--reviewbot-deadline={deadline:.1f}"] if deadline is not None else []
     return [*command, *extra, *(["--", *targets] if targets else [])]
 
 
@@ -203,10 +210,14 @@ def run_pytest(
     _prepare_log(session, log_path)
     run_env = dict(env or {})
     run_env["PYTHONPATH"] = ":".join(p for p in (run_env.get("PYTHONPATH"), _relative(cwd, PLUGIN_DIR)) if p)
-    argv = pytest_argv(command, _relative(cwd, junit_path), targets, _relative(cwd, log_path))
+    argv = pytest_argv(
+        command, _relative(cwd, junit_path), targets, _relative(cwd, log_path), deadline=deadline_s(timeout_s)
+    )
     result = session.run(argv, cwd=cwd, timeout_s=timeout_s, env=run_env)
     log = _read_log(session, log_path)
     progress = Progress(log.collected, log.running) if log else Progress()
+    if log is not None and log.deadline:
+        return _timed_out(name, timeout_s, log, progress, result)
     if not result.completed or result.exit_code not in (*_PYTEST_TESTS_RAN, PYTEST_NOTHING_COLLECTED):
         return _pytest_broken(name, result, log, progress)
     if result.exit_code == PYTEST_NOTHING_COLLECTED:
@@ -248,19 +259,36 @@ def coverage_detail(report: JunitReport, progress: Progress) -> str:
     return text
 
 
+def deadline_s(timeout_s: float) -> float:
+    """When pytest stops itself: before the sandbox's wall clock, which may discard what it wrote."""
+    return max(1.0, timeout_s - min(10.0, timeout_s * 0.1))
+
+
+def _kept(log: TestLog | None) -> tuple[JunitReport | None, str]:
+    if log is None or not (log.report.cases or log.report.collection_errors):
+        return None, ""
+    return log.report, f"; the {len(log.report.cases)} test(s) that finished before are kept"
+
+
+def _timed_out(
+    name: str, timeout_s: float, log: TestLog | None, progress: Progress, result: CommandResult
+) -> TestRunResult:
+    partial, kept = _kept(log)
+    running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
+    error = (
+        f"{name} did not finish within {timeout_s:g} s; running when it was stopped: {running}{kept}. "
+        f"Raise {TIMEOUT_SETTING} if the suite needs longer"
+    )
+    return TestRunResult(_run(name, result, RunStatus.TIMEOUT, error), partial, error, progress=progress)
+
+
 def _pytest_broken(
     name: str, result: CommandResult, log: TestLog | None, progress: Progress
 ) -> TestRunResult:
     """pytest did not finish its run: keep what the log gathered, and say why in pytest's words."""
-    partial = log.report if log is not None and (log.report.cases or log.report.collection_errors) else None
-    kept = f"; the {len(partial.cases)} test(s) that finished before are kept" if partial else ""
+    partial, kept = _kept(log)
     if result.outcome is Outcome.TIMEOUT:
-        running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
-        error = (
-            f"{name} did not finish within {result.duration_s:.0f} s; running when it was stopped: {running}"
-            f"{kept}. Raise {TIMEOUT_SETTING} if the suite needs longer"
-        )
-        return TestRunResult(_run(name, result, RunStatus.TIMEOUT, error), partial, error, progress=progress)
+        return _timed_out(name, result.duration_s, log, progress, result)
     if not result.completed:
         error = _broken(name, result, "") + kept
         return TestRunResult(_run(name, result, RunStatus.ERROR, error), partial, error, progress=progress)
