@@ -12,30 +12,15 @@ at both is "already failing" — reported separately, never as this change's fin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from reviewbot.core.diff import Diff
 from reviewbot.core.filtering import Scope, in_scope, new_since_base, path_selected
-from reviewbot.core.finding import Finding, Severity
+from reviewbot.core.finding import Finding
+from reviewbot.core.testgroups import FailedTest
+from reviewbot.core.testverdicts import TestAttribution, attribute_tests
 
-
-@dataclass(frozen=True)
-class FailedTest:
-    """A failing test (or a test module that failed to import) as reported by the test run."""
-
-    nodeid: str
-    path: str
-    line: int | None
-    message: str
-    detail: str
-    collection: bool = False
-
-
-@dataclass(frozen=True)
-class TestAttribution:
-    new: tuple[Finding, ...]
-    preexisting: tuple[Finding, ...]
+__all__ = ["FailedTest", "TestAttribution", "attribute_tests", "base_path_of_head", "select_lint"]
 
 
 def select_lint(
@@ -81,75 +66,3 @@ def base_path_of_head(diff: Diff, head_path: str) -> str | None:
     return fc.old_path
 
 
-def _test_finding(test: FailedTest, message: str, severity: Severity) -> Finding:
-    evidence = "\n".join(part for part in (test.message, test.detail) if part).strip()
-    return Finding(
-        tool="pytest",
-        rule_id="test-collection-error" if test.collection else "test-failure",
-        path=test.path,
-        start_line=test.line,
-        severity=severity,
-        message=message,
-        snippet=test.nodeid,
-        evidence=evidence[-3000:] or None,
-    )
-
-
-def attribute_tests(
-    head_failures: Sequence[FailedTest],
-    *,
-    base_failed: set[str] | None,
-    base_ran: set[str] | None,
-    head_to_base: Mapping[str, str | None],
-    compare: bool = True,
-) -> TestAttribution:
-    """Split head failures into new and already failing.
-
-    `base_failed` / `base_ran`: node ids (base names) that failed / ran at the base; None when the
-    base run did not happen or broke (then failures are reported, marked as unverified).
-    `head_to_base`: head test file -> base file (None: the file is new).
-    `compare=False` (reviewing every file, no base): each failure is reported as it is.
-    """
-    new: list[Finding] = []
-    pre: list[Finding] = []
-    for test in head_failures:
-        what = "fails to import" if test.collection else "fails"
-        if not compare:
-            new.append(_test_finding(test, f"`{test.nodeid}` {what}.", Severity.ERROR))
-            continue
-        path, sep, rest = test.nodeid.partition("::")
-        base_file = head_to_base.get(path, path)
-        if base_file is None:
-            new.append(_test_finding(test, f"`{test.nodeid}` {what}; it is a new test file.", Severity.ERROR))
-            continue
-        base_id = base_file + sep + rest
-        if base_failed is None or base_ran is None:
-            new.append(
-                _test_finding(
-                    test,
-                    f"`{test.nodeid}` {what} with this change "
-                    "(it could not be re-run at the base to compare).",
-                    Severity.WARNING,
-                )
-            )
-        elif base_id in base_failed:
-            pre.append(
-                _test_finding(
-                    test, f"`{test.nodeid}` {what} at the base too (already failing).", Severity.NOTE
-                )
-            )
-        elif base_id in base_ran:
-            new.append(
-                _test_finding(
-                    test, f"`{test.nodeid}` {what} with this change; it passes at the base.", Severity.ERROR
-                )
-            )
-        else:
-            new.append(
-                _test_finding(
-                    test,
-                    f"`{test.nodeid}` {what}; it does not exist at the base (a new test).",
-                    Severity.ERROR,
-                )
-            )
-    return TestAttribution(tuple(new), tuple(pre))

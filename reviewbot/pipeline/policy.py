@@ -16,13 +16,16 @@ from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.agent.tools import ToolOutput
 from reviewbot.core.attribution import (
     FailedTest,
+    TestAttribution,
     attribute_tests,
     base_path_of_head,
     select_lint,
 )
 from reviewbot.core.filtering import cap, dedupe
 from reviewbot.core.finding import Finding, Severity
+from reviewbot.core.testverdicts import merge_syntax_errors
 from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.testrun import Coverage, cause_from_json, coverage_verdict
 
 Step = Callable[[ReviewDeps], CallTool | None]
 
@@ -49,6 +52,7 @@ def _failures(output: ToolOutput | None) -> list[FailedTest]:
                     message=str(case["message"] or ""),
                     detail=str(case["detail"] or ""),
                     collection=collection,
+                    cause=cause_from_json(case.get("cause")),
                 )
             )
     return out
@@ -174,19 +178,105 @@ class DeterministicPolicy:
             exclude=settings.exclude,
         )
         lint.extend(config_change_note(deps))
-        failures = _failures(self._results.get("tests_head"))
-        head_to_base = {t.path: base_path_of_head(deps.diff, t.path) for t in failures}
-        base_out = self._results.get("tests_base")
-        tests = attribute_tests(
-            failures,
-            base_failed=_ids(base_out, "failures"),
-            base_ran=_ids(base_out, "cases"),
-            head_to_base=head_to_base,
-            compare=deps.scoped and deps.has_base,  # --all: no base to compare with
-        )
-        kept, omitted = cap(dedupe([*tests.new, *lint]), settings.max_findings)
+        tests = self._tests_findings(deps)
+        test_findings, lint = merge_syntax_errors(tests.new, lint)
+        kept, omitted = cap(dedupe([*test_findings, *lint]), settings.max_findings)
         deps.ledger.preexisting.extend(tests.preexisting)
         deps.ledger.omitted += omitted
         findings: list[dict[str, Any]] = [f.model_dump(mode="json") for f in kept]
         summary = f"{len(kept)} finding(s) introduced by the change"
         return CallTool(name=REPORT_TOOL, args={"findings": findings, "summary": summary})
+
+    def _tests_findings(self, deps: ReviewDeps) -> TestAttribution:
+        """The test failures the change introduced, grouped by cause; test modules that could not
+        import because of the environment are not findings, and say so (or fail the review, when
+        they leave the tests without meaning)."""
+        head_out = self._results.get("tests_head")
+        base_out = self._results.get("tests_base")
+        compare = deps.scoped and deps.has_base  # --all: no base to compare with
+        base_ran = _ids(base_out, "cases")
+        environment = _environment(head_out)
+        failures = [
+            t
+            for t in _failures(head_out)
+            if not _environmental(t, environment, base_ran, deps, compare=compare)
+        ]
+        tests = attribute_tests(
+            failures,
+            base_failed=_ids(base_out, "failures"),
+            base_ran=base_ran,
+            head_to_base={t.path: base_path_of_head(deps.diff, t.path) for t in failures},
+            compare=compare,
+            base_broken=_broken_modules(base_out),
+        )
+        coverage = _coverage(head_out, environment)
+        if coverage is not None:
+            explained = any(
+                f.rule_id == "test-collection-error" and f.severity is Severity.ERROR for f in tests.new
+            )
+            error, note = coverage_verdict(coverage, explained=explained)
+            deps.ledger.errors.extend([error] if error else [])
+            deps.ledger.skipped.extend([note] if note else [])
+        return tests
+
+
+def _environment(output: ToolOutput | None) -> dict[str, str]:
+    """Test modules that failed to import at head for environment reasons -> why (and the fix)."""
+    if output is None or not output.ok or not isinstance(output.data, dict):
+        return {}
+    out = {}
+    for case in output.data.get("collection_errors") or []:  # type: ignore[union-attr]
+        if isinstance(case, dict) and case.get("environment"):
+            out[str(case["nodeid"])] = str(case["environment"])
+    return out
+
+
+def _environmental(
+    test: FailedTest,
+    environment: dict[str, str],
+    base_ran: set[str] | None,
+    deps: ReviewDeps,
+    *,
+    compare: bool,
+) -> bool:
+    """A module failing to import for environment reasons is not a finding, unless the base imported
+    it fine (then the change brought in what is missing, e.g. an undeclared dependency)."""
+    if not test.collection or test.nodeid not in environment:
+        return False
+    base_file = base_path_of_head(deps.diff, test.path) if compare else None
+    imported_at_base = base_file is not None and any(r.startswith(base_file + "::") for r in base_ran or ())
+    if imported_at_base:
+        environment.pop(test.nodeid)
+    return not imported_at_base
+
+
+def _broken_modules(output: ToolOutput | None) -> dict[str, str]:
+    """Base test modules that failed to import there -> the cause, for "could not compare"."""
+    if output is None or not output.ok or not isinstance(output.data, dict):
+        return {}
+    out = {}
+    for case in output.data.get("collection_errors") or []:  # type: ignore[union-attr]
+        if isinstance(case, dict):
+            cause = cause_from_json(case.get("cause"))
+            out[str(case["nodeid"])] = cause.summary if cause is not None else "collection failure"
+    return out
+
+
+def _items(output: ToolOutput, key: str) -> list[Any]:
+    assert isinstance(output.data, dict)
+    value = output.data.get(key)
+    return list(value) if isinstance(value, list) else []
+
+
+def _coverage(output: ToolOutput | None, environment: dict[str, str]) -> Coverage | None:
+    if output is None or not output.ok or not isinstance(output.data, dict):
+        return None
+    cases = [c for c in _items(output, "cases") if isinstance(c, dict)]
+    errors = [c for c in _items(output, "collection_errors") if isinstance(c, dict)]
+    running = {str(n).partition("::")[0] for n in _items(output, "running")}
+    return Coverage(
+        ran=sum(1 for c in cases if c.get("outcome") != "skipped"),
+        modules_ok=len({str(c.get("path")) for c in cases} | running),
+        import_failures=[str(c["nodeid"]) for c in errors],
+        environment=environment,
+    )

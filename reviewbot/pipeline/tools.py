@@ -6,6 +6,7 @@ return structured data (findings, failing tests) for the policy, plus a short te
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,15 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.analyzers import ruff_parse, runners
-from reviewbot.analyzers.junit import TestCase
 from reviewbot.analyzers.runners import LintResult
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff
 from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import RunStatus, ToolRun
+from reviewbot.core.testgroups import RepoLayout
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
+from reviewbot.pipeline.testrun import case_json, has_test_files, repo_layout
 from sandbox.archive import FileEntry, build_tar
 
 
@@ -175,17 +177,6 @@ class RunTestsParams(BaseModel):
 _TEST_ENV = {"PYTHONPATH": "src:."}
 
 
-def _case_json(case: TestCase) -> dict[str, Any]:
-    return {
-        "nodeid": case.nodeid,
-        "path": case.path,
-        "line": case.line,
-        "outcome": case.outcome,
-        "message": case.message,
-        "detail": case.detail,
-    }
-
-
 def _to_base(node_id: str, diff: Diff) -> str:
     """The node id under the base's name of its file (a renamed test file keeps its tests)."""
     path, sep, rest = node_id.partition("::")
@@ -194,7 +185,8 @@ def _to_base(node_id: str, diff: Diff) -> str:
 
 class RunTests(Tool[ReviewDeps, RunTestsParams]):
     """Run the project's test suite (pytest) inside the sandbox, at head or at base, optionally only
-    some tests. Returns failing tests with their output, parsed from junit XML."""
+    some tests. Returns failing tests with their output and real cause, parsed from junit XML (and
+    reviewbot's streamed test log, which keeps the results of a run stopped at its time limit)."""
 
     name = "run_tests"
     Params = RunTestsParams
@@ -213,43 +205,61 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
         if left is not None:
             budget = max(1.0, min(budget, left))
         cwd = SANDBOX_DIRS[params.revision]
-        result = runners.run_pytest(
-            deps.session_for(params.revision),
+        session = deps.session_for(params.revision)
+        run = functools.partial(
+            runners.run_pytest,
+            session,
             cwd=cwd,
             command=settings.test_command,
-            junit_path=f"junit-{params.revision}.xml",
             timeout_s=budget,
-            targets=targets,
-            name=f"pytest ({params.revision})",
             env=_TEST_ENV,
+        )
+        result = run(
+            junit_path=f"junit-{params.revision}.xml", targets=targets, name=f"pytest ({params.revision})"
         )
         if params.revision == "base" and targets and result.exit_code == runners.PYTEST_USAGE_ERROR:
             # pytest refuses the whole run when one node id is unknown at base (a test the change added):
             # fall back to the files that exist, and let absent tests count as new.
             files = sorted({t.partition("::")[0] for t in targets})
-            result = runners.run_pytest(
-                deps.session_for(params.revision),
-                cwd=cwd,
-                command=settings.test_command,
-                junit_path="junit-base-files.xml",
-                timeout_s=budget,
-                targets=files,
-                name="pytest (base, whole files)",
-                env=_TEST_ENV,
-            )
+            result = run(junit_path="junit-base-files.xml", targets=files, name="pytest (base, whole files)")
         deps.ledger.runs.append(result.run)
+        layout = repo_layout(deps.root, deps.diff, deps.settings.max_files)
         if result.error:
             deps.ledger.errors.append(result.error)
-            return ToolOutput(
-                ok=False, text=result.error, data={"revision": params.revision, "error": result.error}
-            )
-        report = result.report
-        assert report is not None
-        data: dict[str, Any] = {
-            "revision": params.revision,
-            "status": result.run.status.value,
-            "cases": [_case_json(c) for c in report.cases],
-            "failures": [_case_json(c) for c in report.failures],
-            "collection_errors": [_case_json(c) for c in report.collection_errors],
-        }
-        return ToolOutput(ok=True, text=result.run.detail, data=data)
+            if result.report is None:
+                return ToolOutput(
+                    ok=False, text=result.error, data={"revision": params.revision, "error": result.error}
+                )
+        elif params.revision == "head" and not targets:
+            _nothing_ran(deps, result, layout)
+        return ToolOutput(ok=True, text=result.error or result.run.detail, data=_data(params, result, layout))
+
+
+def _nothing_ran(deps: ReviewDeps, result: runners.TestRunResult, layout: RepoLayout) -> None:
+    """No test ran at head: a review error when the repository has tests, a note when it has none.
+    (Modules that failed to import are judged by the policy, which has the base run in hand.)"""
+    report = result.report
+    if report is None or report.cases or report.collection_errors:
+        return
+    if has_test_files(layout):
+        deps.ledger.errors.append(
+            "the tests could not run: pytest (head) collected no test although the repository has test "
+            f"files ({result.run.detail}); check analyzers.test_command and the project's pytest config"
+        )
+    else:
+        deps.ledger.skipped.append("tests: the repository has no tests (pytest collected none)")
+
+
+def _data(params: RunTestsParams, result: runners.TestRunResult, layout: RepoLayout) -> dict[str, Any]:
+    report = result.report
+    assert report is not None
+    return {
+        "revision": params.revision,
+        "status": result.run.status.value,
+        "error": result.error,
+        "collected": result.progress.collected,
+        "running": list(result.progress.running),
+        "cases": [case_json(c) for c in report.cases],
+        "failures": [case_json(c, layout) for c in report.failures],
+        "collection_errors": [case_json(c, layout) for c in report.collection_errors],
+    }

@@ -1,0 +1,124 @@
+"""What `run_tests` hands the policy about one pytest run, and the coverage verdict of the review.
+
+The tool annotates every failure with its real cause (`core.testgroups.parse_cause`, resolved
+against the head revision's files) and, for a test module that failed to import for a reason
+outside the code (a module not installed, a generated file missing), the environment problem and
+its fix. The policy then decides, with the base run in hand, which failures are the change's and
+whether the tests ran at all (`coverage_verdict`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reviewbot.analyzers.junit import TestCase
+from reviewbot.core.diff import Diff
+from reviewbot.core.testgroups import Cause, RepoLayout, environment_problem, names, parse_cause
+
+#: Directories never part of the project's importable code (and slow to walk in a working tree).
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
+
+
+def _walkable(path: Path) -> bool:
+    name = path.name
+    return not name.startswith(".") and name not in _SKIP_DIRS and not (path / "pyvenv.cfg").exists()
+
+
+def repo_layout(root: Path, diff: Diff, max_files: int) -> RepoLayout:
+    """The head revision's Python files (from the bot-side snapshot) and what the change removed."""
+    files: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if _walkable(Path(dirpath, d))]
+        rel = Path(dirpath).relative_to(root).as_posix()
+        files.extend(f if rel == "." else f"{rel}/{f}" for f in filenames if f.endswith(".py"))
+        if len(files) > max_files:
+            break
+    removed = {fc.old_path for fc in diff.files if fc.old_path and fc.status in ("deleted", "renamed")}
+    return RepoLayout(frozenset(files), frozenset(p for p in removed if p))
+
+
+def has_test_files(layout: RepoLayout) -> bool:
+    def is_test(path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return name.startswith("test_") or name.endswith("_test.py")
+
+    return any(is_test(p) for p in layout.files)
+
+
+def _cause_json(cause: Cause) -> dict[str, Any]:
+    return {"type": cause.exc_type, "message": cause.message, "path": cause.path, "line": cause.line}
+
+
+def case_json(case: TestCase, layout: RepoLayout | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "nodeid": case.nodeid,
+        "path": case.path,
+        "line": case.line,
+        "outcome": case.outcome,
+        "message": case.message,
+        "detail": case.detail,
+    }
+    if layout is not None and case.failed:
+        cause = parse_cause(case.message, case.detail, layout.files)
+        out["cause"] = _cause_json(cause)
+        problem = environment_problem(cause, layout) if case.outcome == "error" else None
+        if problem is not None:
+            out["environment"] = problem.text
+    return out
+
+
+def cause_from_json(data: object) -> Cause | None:
+    if not isinstance(data, dict):
+        return None
+    line = data.get("line")
+    return Cause(
+        exc_type=str(data.get("type") or ""),
+        message=str(data.get("message") or ""),
+        path=str(data["path"]) if data.get("path") else None,
+        line=line if isinstance(line, int) else None,
+    )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the suite ran at head, as the tool output reported it."""
+
+    ran: int  # tests that executed (not skipped)
+    modules_ok: int  # test modules that imported and produced cases
+    import_failures: Sequence[str]  # test modules that failed to import
+    environment: Mapping[str, str]  # of those, the ones failing for environment reasons -> why
+
+
+def _environment_summary(environment: Mapping[str, str]) -> str:
+    by_problem: dict[str, list[str]] = {}
+    for module, problem in environment.items():
+        by_problem.setdefault(problem, []).append(module)
+    parts = [f"{problem} [{len(mods)} module(s): {names(mods, 3)}]" for problem, mods in by_problem.items()]
+    return "; ".join(parts[:4]) + (f"; and {len(parts) - 4} more problem(s)" if len(parts) > 4 else "")
+
+
+def coverage_verdict(coverage: Coverage, *, explained: bool) -> tuple[str | None, str | None]:
+    """(review error, note): the tests did not meaningfully run -> an error (the review is not
+    done, exit 2); some modules could not import for environment reasons -> a note.
+    `explained`: the change's own findings account for the modules that failed to import."""
+    total = coverage.modules_ok + len(coverage.import_failures)
+    env = dict(coverage.environment)
+    if env and 2 * len(env) > total:
+        return (
+            f"the tests could not meaningfully run: {len(env)} of {total} test module(s) failed to import "
+            f"because of the test environment, not the change: {_environment_summary(env)}",
+            None,
+        )
+    if coverage.ran == 0 and coverage.import_failures and not explained:
+        why = f": {_environment_summary(env)}" if env else " (see the collection errors)"
+        return f"no test ran at head: every test module failed to import{why}", None
+    if env:
+        return None, (
+            f"tests: {len(env)} of {total} test module(s) could not import because of the test environment "
+            f"(not the change), so their tests did not run: {_environment_summary(env)}"
+        )
+    return None, None
