@@ -288,7 +288,7 @@ def _timed_out(
     partial, kept = _kept(log)
     running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
     error = (
-        f"{name} did not finish within {timeout_s:g} s; running when it was stopped: {running}{kept}. "
+        f"{name} did not finish within {timeout_s:.0f} s; running when it was stopped: {running}{kept}. "
         f"Raise {TIMEOUT_SETTING} if the suite needs longer"
     )
     return TestRunResult(_run(name, result, RunStatus.TIMEOUT, error), partial, error, progress=progress)

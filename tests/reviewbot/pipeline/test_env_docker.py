@@ -165,7 +165,7 @@ def test_declared_environment_is_installed_at_both_revisions_and_cached(
     head, base = ran["install (head)"], ran["install (base)"]
     assert head["status"] == base["status"] == "ok"
     assert "installed and cached" in head["detail"] and "project installed" in head["detail"]
-    assert "pyproject.toml extra [test]" in head["detail"]
+    assert "pyproject.toml [project.optional-dependencies] test" in head["detail"]
     assert "from the cache" in base["detail"], "same declarations at base: the same cache entry"
     assert any(r.startswith("/simple/rbdep/") for r in index.requests)
     assert ran["pytest (head)"]["status"] == "failed" and ran["pytest (base)"]["status"] == "ok"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reviewbot.agent.tools import ToolContext
-from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.deps import ReviewDeps, Revision
 from reviewbot.pipeline.prepare import prepare
 from reviewbot.pipeline.tools import LINT_DIR, AnalyzeCode, AnalyzeParams
 from reviewbot.review import sandbox_spec
@@ -42,6 +42,16 @@ def session(request: pytest.FixtureRequest) -> Iterator[Session]:
         assert our_containers(client) == []
 
 
+class _Shared:
+    """One session for both revisions: this test drives the lint tool directly, not run_review."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, revision: Revision) -> Session:
+        return self._session
+
+
 def tar(files: dict[str, str]) -> bytes:
     return build_tar([FileEntry(path, text.encode()) for path, text in files.items()])[0]
 
@@ -62,7 +72,7 @@ def test_head_tree_tampering_and_head_config_have_no_say(
     )
     deps = ReviewDeps(
         root=repo.path,
-        session=session,
+        sessions=_Shared(session),
         settings=settings,
         diff=prepared.diff,
         diff_text=prepared.diff_text,
