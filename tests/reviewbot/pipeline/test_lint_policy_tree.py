@@ -1,6 +1,6 @@
 """The head's lint tree in a real sandbox session: what the head's code may have written into its
-own tree before the lint ran (an LLM policy can run the tests first) has no say either, and laying
-the base's files over the hard-linked copy never writes through to the head's tree."""
+own tree before the lint ran (an install step, or an LLM policy running the tests first) has no say
+either; the lint tree is built from the bot's copy and leaves the head's tree as it was."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_head_tree_tampering_and_head_config_have_no_say(
         assert isinstance(output.data, dict)
         found = {(f["rule_id"], f["start_line"]) for f in output.data["findings"]}
         assert found == {("F401", 1), ("S602", 6), ("S307", 7)}
-    # The overlay did not write through the hard links into the head's own tree.
+    # The head's own tree is left as it was; the lint tree holds the base's configuration only.
     assert session.download("head/pyproject.toml", 10_000) == HEAD_CONFIG.encode()
     assert session.download("head/pkg/evil.py", 10_000) == b"X = 2\n"
     assert session.download(f"{LINT_DIR}/pyproject.toml", 10_000) == BASE_CONFIG.encode()
