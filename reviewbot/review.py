@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.agent.builtin_tools import builtin_tools
-from reviewbot.agent.events import EventSink
+from reviewbot.agent.events import EventSink, emit_phase
 from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
@@ -139,6 +139,7 @@ def run_review(
         )
     except SandboxStartError as exc:
         raise SandboxUnavailable(str(exc)) from exc
+    emit_phase(trace, f"starting the {backend.name} sandbox")
     try:
         with (
             backend.session(sandbox_spec(settings)) as session,
@@ -194,6 +195,7 @@ def run_review(
         # A policy may finish on its own terms yet report only part of what it meant to (an LLM
         # policy whose token budget ran out says so in `partial_reason`).
         partial=not run.complete or bool(getattr(policy, "partial_reason", None)),
+        sandbox_backend=backend.name,
     )
     return ReviewOutcome(
         review,

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from reviewbot.core.finding import Finding
+from reviewbot.core.review import Review
+
 REDACTED = "[REDACTED]"
 ZWSP = "\u200b"
 
@@ -50,3 +53,33 @@ def neutralize_mentions(markdown: str) -> str:
 def scrub(markdown: str) -> str:
     """Everything posted to GitHub passes here last."""
     return neutralize_mentions(redact_secrets(markdown))
+
+
+def _redact_finding(finding: Finding) -> Finding:
+    # The snippet (and so the fingerprint) stays: it is never shown, and markers must match.
+    update: dict[str, object] = {"message": redact_secrets(finding.message)}
+    if finding.evidence:
+        update["evidence"] = redact_secrets(finding.evidence)
+    if finding.suggestion is not None:
+        s = finding.suggestion
+        update["suggestion"] = s.model_copy(
+            update={
+                "replacement": redact_secrets(s.replacement),
+                "description": redact_secrets(s.description),
+            }
+        )
+    return finding.model_copy(update=update)
+
+
+def redact_review(review: Review) -> Review:
+    """The review with every shown text secret-free: what the text, JSON and SARIF outputs render,
+    so no output carries a token that the posted markdown would have redacted."""
+    return review.model_copy(
+        update={
+            "findings": tuple(_redact_finding(f) for f in review.findings),
+            "preexisting": tuple(_redact_finding(f) for f in review.preexisting),
+            "runs": tuple(r.model_copy(update={"detail": redact_secrets(r.detail)}) for r in review.runs),
+            "errors": tuple(redact_secrets(e) for e in review.errors),
+            "skipped": tuple(redact_secrets(s) for s in review.skipped),
+        }
+    )
