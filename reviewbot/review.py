@@ -32,7 +32,7 @@ from reviewbot.settings import Settings
 from sandbox import SandboxSpec
 from sandbox.archive import build_tar, extract_tar
 from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
-from sandbox.factory import open_backend
+from sandbox.factory import describe_start_failure, open_backend
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def run_review(
             policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
             run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
     except SandboxStartError as exc:
-        raise SandboxUnavailable(f"the sandbox could not start: {exc}") from exc
+        raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc
     except SandboxError as exc:
         raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
     ledger = deps.ledger

@@ -71,7 +71,8 @@ def test_every_problem_at_once_with_did_you_mean() -> None:
         "repo/.reviewbot.toml: analyzers.test-timeout: unknown key; did you mean test-timeout-s?",
         "repo/.reviewbot.toml: analyzers.tests: Input should be a valid boolean, unable to interpret input "
         "(got 'maybe')",
-        "repo/.reviewbot.toml: fail-on: Input should be 'error', 'warning', 'note' or 'never' (got 'sometimes')",
+        "repo/.reviewbot.toml: fail-on: Input should be 'error', 'warning', 'note' or 'never' "
+        "(got 'sometimes')",
         "repo/.reviewbot.toml: max-findigns: unknown key; did you mean max-findings?",
         "repo/.reviewbot.toml: sandbox.memory-mb: Input should be greater than or equal to 64 (got 1)",
     ]
