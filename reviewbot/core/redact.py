@@ -16,6 +16,11 @@ ZWSP = "\u200b"
 
 # Token shapes that are unambiguous enough to redact anywhere (prefixes documented by the issuers).
 _SECRET_PATTERNS = (
+    # A token shown abbreviated (pytest's assertion diffs: 'ghp_Z9y8X7w6...8N7m6L5k4J3i2') still
+    # leaks most of it: masked whole, the part after the ellipsis included.
+    re.compile(
+        r"\b(?:github_pat_|gh[pousr]_|sk-(?:ant-|proj-)?|glpat-|xox[abposr]-)[A-Za-z0-9_-]{4,}\.{3}[A-Za-z0-9_-]*"
+    ),
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S),
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9_]{20,}"),  # ghp_ gho_ ghu_ ghs_ (+ stateless) ghr_
