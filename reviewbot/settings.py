@@ -11,15 +11,15 @@ cannot change how it is reviewed) and local mode from the working tree.
 from __future__ import annotations
 
 import difflib
-import re
+import json
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from reviewbot.core.finding import Severity
 from reviewbot.errors import ConfigError
@@ -112,12 +112,10 @@ class LLMSettings(_Section):
     specialists: list[Specialist] = Field(default_factory=lambda: list(_SPECIALISTS))
 
 
-class Settings(BaseSettings):
-    """All settings. Build with `load_settings` (explicit inputs); `Settings()` would read os.environ."""
+class Settings(BaseModel):
+    """All settings. Build with `load_settings` (explicit inputs: files, environment, overrides)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="REVIEWBOT_", env_nested_delimiter="__", frozen=True, extra="forbid", case_sensitive=False
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     fail_on: FailOn = "error"
     scope: Literal["added", "context"] = Field(
@@ -263,18 +261,58 @@ def _leaves(values: Mapping[str, Any], loc: Loc = ()) -> list[Loc]:
     return out
 
 
+ENV_PREFIX = "REVIEWBOT_"
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _is_json(annotation: Any) -> bool:
+    """Lists, tables and models are written as JSON in the environment; scalars as plain text."""
+    if _submodel(annotation) is not None or get_origin(annotation) in (list, dict, tuple, set):
+        return True
+    return get_origin(annotation) in (Union, UnionType) and any(_is_json(a) for a in get_args(annotation))
+
+
+def _env_path(name: str) -> list[tuple[str, Any]] | None:
+    """REVIEWBOT_SANDBOX__MEMORY_MB -> [("sandbox", SandboxSettings), ("memory_mb", int)], or None
+    when the variable names no setting (other REVIEWBOT_* names, such as flat aliases, are not ours)."""
+    model: type[BaseModel] | None = Settings
+    path: list[tuple[str, Any]] = []
+    for part in name[len(ENV_PREFIX) :].lower().split("__"):
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return None
+        path.append((part, info.annotation))
+        model = _submodel(info.annotation)
+    return path
+
+
 def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`REVIEWBOT_*` variables as a nested dict (JSON for lists: REVIEWBOT_EXCLUDE='["docs/*"]')."""
-    source = EnvSettingsSource(Settings, case_sensitive=False)
-    source.env_vars = {k.lower(): v for k, v in environ.items() if k.upper().startswith("REVIEWBOT_")}
-    try:
-        values: dict[str, Any] = _normalize_keys(source())
-        return values
-    except ValueError as exc:
-        field_name = re.search(r'field "(\w+)"', str(exc))
-        name = f"REVIEWBOT_{field_name.group(1).upper()}" if field_name else "a REVIEWBOT_* variable"
-        problem = f"environment variable {name}: not valid JSON (lists and tables are JSON: '[\"docs/**\"]')"
-        raise ConfigError("invalid configuration", [problem]) from exc
+    """`REVIEWBOT_*` variables as a nested dict: `__` nests (REVIEWBOT_SANDBOX__BACKEND), names are
+    case-insensitive, lists and tables are JSON (REVIEWBOT_EXCLUDE='["docs/*"]')."""
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, raw in sorted(environ.items()):
+        path = _env_path(name) if name.upper().startswith(ENV_PREFIX) else None
+        if not path:
+            continue
+        target = out
+        for part, _ in path[:-1]:
+            target = target.setdefault(part, {})
+        key, annotation = path[-1]
+        try:
+            target[key] = json.loads(raw) if _is_json(annotation) else raw
+        except ValueError:
+            problems.append(
+                f"environment variable {name}: not valid JSON (lists and tables are JSON: '[\"docs/**\"]')"
+            )
+    if problems:
+        raise ConfigError("invalid configuration", problems)
+    return out
 
 
 def _env_origins(values: Mapping[str, Any], environ: Mapping[str, str]) -> dict[Loc, Origin]:
@@ -287,13 +325,10 @@ def _env_origins(values: Mapping[str, Any], environ: Mapping[str, str]) -> dict[
 
 
 def _model_at(loc: Loc) -> type[BaseModel] | None:
-    model: type[BaseModel] = Settings
+    model: type[BaseModel] | None = Settings
     for part in loc:
-        info = model.model_fields.get(part)
-        annotation = info.annotation if info is not None else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
+        info = model.model_fields.get(part) if model is not None else None
+        model = _submodel(info.annotation) if info is not None else None
     return model
 
 

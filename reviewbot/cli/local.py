@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.cli import output
-from reviewbot.cli.llm_args import add_llm_arguments, llm_arg_overrides
 from reviewbot.errors import ConfigError, WorkspaceError
+from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides, llm_env_overrides
 
 if TYPE_CHECKING:
     from reviewbot.agent.events import EventSink
@@ -81,7 +81,6 @@ def _read_optional(path: Path) -> str | None:
 
 def load_local_settings(repo: Path, args: argparse.Namespace) -> Settings:
     """Local mode reviews your own code, so its config comes from the working tree."""
-    from reviewbot.llm.resolve import llm_env_overrides
     from reviewbot.settings import load_settings
 
     return load_settings(

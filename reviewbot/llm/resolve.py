@@ -14,22 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import httpx
 
 from reviewbot.errors import ConfigError
 from reviewbot.llm import anthropic, openai
+from reviewbot.llm.flags import llm_env_overrides as llm_env_overrides  # re-exported (tests, callers)
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import Model, UsageMeter
 from reviewbot.settings import LLMSettings
 
 CONVENTIONAL_KEY = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-_FLAT_ENV = {  # the single-underscore spellings the docs promise, besides REVIEWBOT_LLM__*
-    "REVIEWBOT_LLM_PROVIDER": "provider",
-    "REVIEWBOT_LLM_BASE_URL": "base_url",
-    "REVIEWBOT_LLM_MODEL": "model",
-}
 
 
 def resolve_api_key(settings: LLMSettings, environ: Mapping[str, str]) -> str | None:
@@ -40,12 +35,6 @@ def resolve_api_key(settings: LLMSettings, environ: Mapping[str, str]) -> str | 
         if value.strip():
             return value.strip()
     return None
-
-
-def llm_env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`REVIEWBOT_LLM_PROVIDER/BASE_URL/MODEL` as `{"llm": {...}}` overrides for `load_settings`."""
-    llm = {field: environ[name] for name, field in _FLAT_ENV.items() if environ.get(name)}
-    return {"llm": llm} if llm else {}
 
 
 def build_model(
