@@ -8,7 +8,6 @@ answered before any of them load.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +56,8 @@ def render(outcome: ReviewOutcome, fmt: str, *, to_terminal: bool = False) -> st
 
     files = {path: redact_secrets(text) for path, text in outcome.head_texts.items()}
     if to_terminal:  # as wide as the terminal, and in colour
+        import shutil  # (with its archive modules) only when a terminal is there
+
         width = max(60, min(shutil.get_terminal_size().columns, 200))
         return render_terminal(review, files, width=width, color=True)
     return render_terminal(review, files)  # piped: no wrapping, no cut lines
