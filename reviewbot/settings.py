@@ -302,7 +302,10 @@ def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
             continue
         target = out
         for part, _ in path[:-1]:
-            target = target.setdefault(part, {})
+            # REVIEWBOT_SANDBOX__X wins over a REVIEWBOT_SANDBOX that is not a table
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
         key, annotation = path[-1]
         try:
             target[key] = json.loads(raw) if _is_json(annotation) else raw

@@ -116,3 +116,20 @@ def test_a_repository_decides_review_policy_but_not_the_sandbox_or_credentials()
     assert s.github.token is not None and s.github.token.get_secret_value() == "ghs_abc"
     with pytest.raises(ConfigError, match="repository's reviewbot config"):
         with_repository_config(deployed, pyproject_text=None, reviewbot_toml_text="max-findings = 0\n")
+
+
+def test_environment_nesting_json_and_names_that_are_not_settings() -> None:
+    s = load_settings(
+        environ={
+            "reviewbot_sandbox__backend": "docker",  # names are case-insensitive
+            "REVIEWBOT_SANDBOX__INSTALL_COMMAND": '["pip", "install", "--user", "."]',
+            "REVIEWBOT_EXCLUDE": '["docs/**"]',
+            "REVIEWBOT_LLM": '{"model": "m"}',
+            "REVIEWBOT_LLM__PROVIDER": "openai",
+            "REVIEWBOT_SANDBOX_IMAGE": "not-a-setting",  # single underscore: some other tool's name
+            "REVIEWBOT_FAIL_ON__X": "1",
+        }
+    )
+    assert s.sandbox.backend == "docker" and s.sandbox.install_command == ["pip", "install", "--user", "."]
+    assert s.exclude == ["docs/**"] and s.llm.model == "m" and s.llm.provider == "openai"
+    assert s.sandbox.image == "reviewbot-sandbox:latest" and s.fail_on == "error"
