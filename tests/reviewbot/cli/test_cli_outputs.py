@@ -99,7 +99,12 @@ def test_markdown_over_githubs_limit_is_capped_exactly_as_pr_mode_posts_it(tmp_p
     review = Review.model_validate_json(json_file.read_text(encoding="utf-8"))
     assert len(review.findings) == 600 and len(review_markdown(review)) > 65_536
     assert len(markdown) <= 65_536
-    assert markdown.rstrip("\n") == post_text(review_markdown(review)).rstrip("\n")
+    # Two runs: only the steps' durations may differ between them.
+    same = [
+        re.sub(r"\| \d+\.\ds \|", "| _ |", text.rstrip("\n"))
+        for text in (markdown, post_text(review_markdown(review)))
+    ]
+    assert same[0] == same[1]
     shown = markdown.count("<!-- reviewbot:fp=")
     assert 0 < shown < 600
     assert f"{600 - shown} more findings not shown" in markdown
