@@ -150,4 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
+    # reviewbot uses no pydantic plugins; without this, pydantic scans every installed
+    # distribution's entry points for them on the first model (a fixed cost of every review).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(main())
