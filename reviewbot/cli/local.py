@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.cli import output
+from reviewbot.cli.progress import Progress
 from reviewbot.errors import ConfigError, WorkspaceError
 from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides, llm_env_overrides
 
@@ -106,14 +107,11 @@ def check_arguments(args: argparse.Namespace) -> Path:
     return repo
 
 
-def _sinks(stack: ExitStack, args: argparse.Namespace) -> EventSink | None:
+def _sinks(stack: ExitStack, args: argparse.Namespace, progress: Progress | None) -> EventSink | None:
     """The agent's event sink: the progress display and/or the --trace file."""
     from reviewbot.agent.events import FanoutSink, JsonLinesSink
-    from reviewbot.cli.progress import Progress
 
-    sinks: list[EventSink] = []
-    if not args.quiet:
-        sinks.append(stack.enter_context(Progress(sys.stderr, live=sys.stderr.isatty())))
+    sinks: list[EventSink] = [progress] if progress is not None else []
     if args.trace:
         sinks.append(stack.enter_context(JsonLinesSink(args.trace)))
     return FanoutSink(*sinks) if sinks else None
@@ -121,15 +119,18 @@ def _sinks(stack: ExitStack, args: argparse.Namespace) -> EventSink | None:
 
 def run(args: argparse.Namespace) -> int:
     repo = check_arguments(args)
-    settings = load_local_settings(repo, args)
-    from reviewbot.agent.events import emit_phase
-    from reviewbot.policy_choice import choose_policy
-    from reviewbot.review import ReviewRequest, run_review
-
-    request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
     with ExitStack() as stack:
-        sink = _sinks(stack, args)
+        progress = None if args.quiet else stack.enter_context(Progress(sys.stderr, live=sys.stderr.isatty()))
+        if progress is not None:  # shown before the review's stack loads: the first line comes at once
+            progress.show("reading the configuration")
+        settings = load_local_settings(repo, args)
+        from reviewbot.agent.events import emit_phase
+        from reviewbot.policy_choice import choose_policy
+        from reviewbot.review import ReviewRequest, run_review
+
+        sink = _sinks(stack, args, progress)
         emit_phase(sink, "preparing the change")
+        request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
         choice = choose_policy(settings, os.environ)
         outcome = run_review(
             request, settings, trace=sink, policy_factory=choice.factory, extra_tools=choice.extra_tools

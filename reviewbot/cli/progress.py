@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from reviewbot.agent.events import AgentEvent, EventKind
+if TYPE_CHECKING:  # at run time events are matched by their kind's value: the first line comes
+    from reviewbot.agent.events import AgentEvent  # before pydantic and the review stack load
 
 REDRAW_S = 0.25
 _TESTS = re.compile(r"(\d+) test")
@@ -37,11 +38,9 @@ def _revision(args: str | None) -> str:
 
 def phase_of(event: AgentEvent) -> str | None:
     """The phase an event starts, in words (None: the event does not change the phase)."""
-    if event.kind is EventKind.PHASE:
+    if event.kind == "phase":
         return event.message
-    if event.kind is EventKind.START:
-        return "reviewing the change"
-    if event.kind is not EventKind.DECISION or event.tool is None:
+    if event.kind != "decision" or event.tool is None:
         return None
     revision = _revision(event.args)
     if event.tool == "analyze_code":
@@ -71,11 +70,17 @@ class Progress:
         self._ticker: threading.Thread | None = None
 
     def emit(self, event: AgentEvent) -> None:
-        with self._lock:
-            if event.kind is EventKind.RESULT and event.tool == "run_tests":
+        if event.kind == "result" and event.tool == "run_tests":
+            with self._lock:
                 self._count(event.message)
-            phase = phase_of(event)
-            if phase is None or phase == self.phase:
+        phase = phase_of(event)
+        if phase is not None:
+            self.show(phase)
+
+    def show(self, phase: str) -> None:
+        """Enter `phase` (shown once, however many events belong to it)."""
+        with self._lock:
+            if phase == self.phase:
                 return
             self.phase = phase
             if self.live:

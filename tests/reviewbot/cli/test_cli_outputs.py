@@ -58,7 +58,7 @@ def outputs(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
 
 def test_progress_without_a_tty_is_one_line_per_phase(outputs: dict[str, str]) -> None:
     phases = PHASE_LINE.findall(outputs["stderr"])
-    assert phases[0] == "preparing the change" and phases[-1] == "done"
+    assert phases[:2] == ["reading the configuration", "preparing the change"] and phases[-1] == "done"
     assert "starting the process sandbox" in phases and "running the tests (head)" in phases
     assert len(phases) == len(set(phases)), "a phase is announced once"
 
