@@ -77,6 +77,8 @@ def _doctor(image: str) -> int:
 
     from sandbox.selfcheck import run_selfcheck
 
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (DOCKER_HOST unset)"
+    print(f"host:     {host}")
     client = _client()
     info = client.info()
     print(f"engine:   Docker {info.get('ServerVersion')} (cgroup v{info.get('CgroupVersion', '?')})")
