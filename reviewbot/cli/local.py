@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewbot.cli import output
-from reviewbot.cli.progress import Progress
 from reviewbot.errors import ConfigError, WorkspaceError
 from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides, llm_env_overrides
 
 if TYPE_CHECKING:
     from reviewbot.agent.events import EventSink
+    from reviewbot.cli.progress import Progress
     from reviewbot.settings import Settings
 
 FORMATS = ("text", "markdown", "json", "sarif")
@@ -119,6 +119,8 @@ def _sinks(stack: ExitStack, args: argparse.Namespace, progress: Progress | None
 
 def run(args: argparse.Namespace) -> int:
     repo = check_arguments(args)
+    from reviewbot.cli.progress import Progress
+
     with ExitStack() as stack:
         progress = None if args.quiet else stack.enter_context(Progress(sys.stderr, live=sys.stderr.isatty()))
         if progress is not None:  # shown before the review's stack loads: the first line comes at once
