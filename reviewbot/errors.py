@@ -17,6 +17,8 @@ exit codes in one place (`reviewbot.cli.main`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class ReviewbotError(Exception):
     """Base of every error reviewbot raises on purpose. `str(err)` is a one-line reason."""
@@ -25,7 +27,18 @@ class ReviewbotError(Exception):
 
 
 class ConfigError(ReviewbotError):
-    """Settings or a config file are invalid. Say which key and what to do."""
+    """Settings or a config file are invalid. Say which key and what to do.
+
+    `problems` lists every problem found (each naming its file or variable and the key as
+    written); `str(err)` is the headline followed by all of them, on one line."""
+
+    def __init__(self, headline: str, problems: Sequence[str] = ()) -> None:
+        self.headline = headline
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        plural = "s" if count != 1 else ""
+        detail = f" ({count} problem{plural}): " + "; ".join(self.problems) if count else ""
+        super().__init__(headline + detail)
 
 
 class WorkspaceError(ReviewbotError):

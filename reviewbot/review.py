@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.agent.builtin_tools import builtin_tools
-from reviewbot.agent.events import EventSink
+from reviewbot.agent.events import EventSink, emit_phase
 from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
@@ -32,7 +32,7 @@ from reviewbot.settings import Settings
 from sandbox import SandboxSpec
 from sandbox.archive import FileEntry, build_tar, extract_tar
 from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
-from sandbox.factory import open_backend
+from sandbox.factory import describe_start_failure, open_backend
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,7 @@ def run_review(
     except SandboxStartError as exc:
         raise SandboxUnavailable(str(exc)) from exc
     ledger = Ledger()
+    emit_phase(trace, f"starting the {backend.name} sandbox")
     try:
         with ExitStack() as stack, _head_snapshot(request, prepared, head_tar) as root:
             sessions = RevisionSessions(
@@ -185,7 +186,7 @@ def run_review(
             policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
             run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
     except SandboxStartError as exc:
-        raise SandboxUnavailable(f"the sandbox could not start: {exc}") from exc
+        raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc
     except SandboxError as exc:
         raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
     errors = list(ledger.errors)
@@ -204,6 +205,7 @@ def run_review(
         # A policy may finish on its own terms yet report only part of what it meant to (an LLM
         # policy whose token budget ran out says so in `partial_reason`).
         partial=not run.complete or bool(getattr(policy, "partial_reason", None)),
+        sandbox_backend=backend.name,
     )
     return ReviewOutcome(
         review,

@@ -10,14 +10,17 @@ cannot change how it is reviewed) and local mode from the working tree.
 
 from __future__ import annotations
 
+import difflib
+import json
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 from reviewbot.core.finding import Severity
 from reviewbot.errors import ConfigError
@@ -138,12 +141,10 @@ class LLMSettings(_Section):
     specialists: list[Specialist] = Field(default_factory=lambda: list(_SPECIALISTS))
 
 
-class Settings(BaseSettings):
-    """All settings. Build with `load_settings` (explicit inputs); `Settings()` would read os.environ."""
+class Settings(BaseModel):
+    """All settings. Build with `load_settings` (explicit inputs: files, environment, overrides)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="REVIEWBOT_", env_nested_delimiter="__", frozen=True, extra="forbid", case_sensitive=False
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     fail_on: FailOn = "error"
     scope: Literal["added", "context"] = Field(
@@ -188,36 +189,227 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def config_from_files(pyproject_text: str | None, reviewbot_toml_text: str | None) -> dict[str, Any]:
+# -- Loading, with the origin of every key kept so an error can name it as the user wrote it. --
+
+Loc = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a setting came from: `source` (a file, an environment variable, the command line) and
+    the key as written there (`fail-on`, `analyzers.test-timeout-s`)."""
+
+    source: str
+    key: str
+
+
+@dataclass
+class _Layers:
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[Loc, Origin] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, values: Mapping[str, Any], origins: Mapping[Loc, Origin]) -> None:
+        self.values = _deep_merge(self.values, _normalize_keys(dict(values)))
+        self.origins.update(origins)
+
+
+def _written(section: Mapping[str, Any], source: str, loc: Loc = (), key: str = "") -> dict[Loc, Origin]:
+    out: dict[Loc, Origin] = {}
+    for k, v in section.items():
+        here = (*loc, str(k).replace("-", "_"))
+        written = f"{key}.{k}" if key else str(k)
+        out[here] = Origin(source, written)
+        if isinstance(v, dict):
+            out.update(_written(v, source, here, written))
+    return out
+
+
+def _unwrap_reviewbot_toml(data: dict[str, Any]) -> dict[str, Any]:
+    """`.reviewbot.toml` holds the settings at its top level; a pasted `[tool.reviewbot]` (or
+    `[reviewbot]`) header around them is accepted too."""
+    if set(data) == {"tool"} and isinstance(data["tool"], dict) and "reviewbot" in data["tool"]:
+        inner: dict[str, Any] = data["tool"]["reviewbot"]
+        return inner
+    if set(data) == {"reviewbot"} and isinstance(data["reviewbot"], dict):
+        inner = data["reviewbot"]
+        return inner
+    return data
+
+
+def _pyproject_section(data: dict[str, Any]) -> Any:
+    tool = data.get("tool", {})
+    return tool.get("reviewbot", {}) if isinstance(tool, dict) else {}
+
+
+def _add_file(
+    layers: _Layers, name: str, text: str | None, pick: Callable[[dict[str, Any]], Any], table: str = ""
+) -> None:
+    if text is None:
+        return
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        layers.problems.append(f"{name}: not valid TOML: {exc}")
+        return
+    section = pick(data)
+    where = f"{name} {table}".strip()
+    if not isinstance(section, dict):
+        layers.problems.append(f"{where}: must be a table of settings, not a {type(section).__name__}")
+        return
+    layers.add(section, _written(section, where))
+
+
+def _file_layers(
+    pyproject_text: str | None, reviewbot_toml_text: str | None, pyproject_name: str, reviewbot_toml_name: str
+) -> _Layers:
+    layers = _Layers()
+    _add_file(layers, pyproject_name, pyproject_text, _pyproject_section, "[tool.reviewbot]")
+    _add_file(layers, reviewbot_toml_name, reviewbot_toml_text, _unwrap_reviewbot_toml)
+    return layers
+
+
+def config_from_files(
+    pyproject_text: str | None,
+    reviewbot_toml_text: str | None,
+    *,
+    pyproject_name: str = "pyproject.toml",
+    reviewbot_toml_name: str = ".reviewbot.toml",
+) -> dict[str, Any]:
     """Parse `[tool.reviewbot]` of pyproject.toml and the whole of `.reviewbot.toml` (which wins)."""
-    merged: dict[str, Any] = {}
-    sources: tuple[tuple[str, str | None, Callable[[dict[str, Any]], Any]], ...] = (
-        ("pyproject.toml", pyproject_text, lambda d: d.get("tool", {}).get("reviewbot", {})),
-        (".reviewbot.toml", reviewbot_toml_text, lambda d: d),
-    )
-    for name, text, pick in sources:
-        if text is None:
-            continue
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{name} is not valid TOML: {exc}") from exc
-        section = pick(data)
-        if not isinstance(section, dict):
-            raise ConfigError(f"{name}: the reviewbot section must be a table")
-        merged = _deep_merge(merged, _normalize_keys(section))
-    return merged
+    layers = _file_layers(pyproject_text, reviewbot_toml_text, pyproject_name, reviewbot_toml_name)
+    if layers.problems:
+        raise ConfigError("invalid configuration", layers.problems)
+    return layers.values
+
+
+def _leaves(values: Mapping[str, Any], loc: Loc = ()) -> list[Loc]:
+    out: list[Loc] = []
+    for k, v in values.items():
+        out += _leaves(v, (*loc, k)) if isinstance(v, dict) else [(*loc, k)]
+    return out
+
+
+ENV_PREFIX = "REVIEWBOT_"
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _is_json(annotation: Any) -> bool:
+    """Lists, tables and models are written as JSON in the environment; scalars as plain text."""
+    if _submodel(annotation) is not None or get_origin(annotation) in (list, dict, tuple, set):
+        return True
+    return get_origin(annotation) in (Union, UnionType) and any(_is_json(a) for a in get_args(annotation))
+
+
+def _env_path(name: str) -> list[tuple[str, Any]] | None:
+    """REVIEWBOT_SANDBOX__MEMORY_MB -> [("sandbox", SandboxSettings), ("memory_mb", int)], or None
+    when the variable names no setting (other REVIEWBOT_* names, such as flat aliases, are not ours)."""
+    model: type[BaseModel] | None = Settings
+    path: list[tuple[str, Any]] = []
+    for part in name[len(ENV_PREFIX) :].lower().split("__"):
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return None
+        path.append((part, info.annotation))
+        model = _submodel(info.annotation)
+    return path
 
 
 def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`REVIEWBOT_*` variables as a nested dict (JSON for lists: REVIEWBOT_EXCLUDE='["docs/*"]')."""
-    source = EnvSettingsSource(Settings, case_sensitive=False)
-    source.env_vars = {k.lower(): v for k, v in environ.items() if k.upper().startswith("REVIEWBOT_")}
+    """`REVIEWBOT_*` variables as a nested dict: `__` nests (REVIEWBOT_SANDBOX__BACKEND), names are
+    case-insensitive, lists and tables are JSON (REVIEWBOT_EXCLUDE='["docs/*"]')."""
+    out: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, raw in sorted(environ.items()):
+        path = _env_path(name) if name.upper().startswith(ENV_PREFIX) else None
+        if not path:
+            continue
+        target = out
+        for part, _ in path[:-1]:
+            # REVIEWBOT_SANDBOX__X wins over a REVIEWBOT_SANDBOX that is not a table
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        key, annotation = path[-1]
+        try:
+            target[key] = json.loads(raw) if _is_json(annotation) else raw
+        except ValueError:
+            problems.append(
+                f"environment variable {name}: not valid JSON (lists and tables are JSON: '[\"docs/**\"]')"
+            )
+    if problems:
+        raise ConfigError("invalid configuration", problems)
+    return out
+
+
+def _env_origins(values: Mapping[str, Any], environ: Mapping[str, str]) -> dict[Loc, Origin]:
+    by_upper = {k.upper(): k for k in environ}
+    out: dict[Loc, Origin] = {}
+    for loc in _leaves(values):
+        name = "REVIEWBOT_" + "__".join(loc).upper()
+        out[loc] = Origin(f"environment variable {by_upper.get(name, name)}", by_upper.get(name, name))
+    return out
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        info = model.model_fields.get(part) if model is not None else None
+        model = _submodel(info.annotation) if info is not None else None
+    return model
+
+
+def _did_you_mean(loc: Loc, written: str) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    hyphen = "_" not in written
+    names = [n.replace("_", "-") if hyphen else n for n in model.model_fields]
+    close = difflib.get_close_matches(written, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else f"; known keys here: {', '.join(sorted(names))}"
+
+
+def _origin_of(loc: Loc, origins: Mapping[Loc, Origin]) -> tuple[Origin, str]:
+    """The origin of the longest known prefix of `loc`, and what is left of `loc` (list indexes)."""
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]], "".join(f"[{p}]" for p in loc[n:])
+    return Origin("settings", ".".join(loc).replace("_", "-")), ""
+
+
+_SECRET_WORDS = ("token", "key", "secret", "password")
+
+
+def _problem(error: Mapping[str, Any], origins: Mapping[Loc, Origin]) -> str:
+    loc = tuple(str(p) for p in error["loc"])
+    origin, rest = _origin_of(loc, origins)
+    key = origin.key + rest
+    where = origin.source if origin.source.startswith("environment variable") else f"{origin.source}: {key}"
+    if error["type"] == "extra_forbidden":
+        last = key.rsplit(".", 1)[-1]
+        return f"{where}: unknown key{_did_you_mean(loc, last)}"
+    shown = error.get("input")
+    got = ""
+    if isinstance(shown, str | int | float | bool) and not any(w in key.lower() for w in _SECRET_WORDS):
+        got = f" (got {shown[:60] if isinstance(shown, str) else shown!r})"
+    return f"{where}: {error['msg']}{got}"
+
+
+def _validate(values: dict[str, Any], layers: _Layers, headline: str) -> Settings:
+    problems = list(layers.problems)
+    settings: Settings | None = None
     try:
-        values: dict[str, Any] = _normalize_keys(source())
-        return values
-    except ValueError as exc:
-        raise ConfigError(f"a REVIEWBOT_* environment variable could not be parsed: {exc}") from exc
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        problems += [_problem(e, layers.origins) for e in exc.errors()]
+    if problems or settings is None:
+        raise ConfigError(headline, list(dict.fromkeys(problems)))
+    return settings
 
 
 def load_settings(
@@ -226,19 +418,23 @@ def load_settings(
     reviewbot_toml_text: str | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    pyproject_name: str = "pyproject.toml",
+    reviewbot_toml_name: str = ".reviewbot.toml",
 ) -> Settings:
-    """Build the settings once. Raises ConfigError naming the bad key."""
-    values = config_from_files(pyproject_text, reviewbot_toml_text)
-    values = _deep_merge(values, env_values(environ or {}))
-    values = _deep_merge(values, _normalize_keys(dict(overrides or {})))
+    """Build the settings once. Raises ConfigError listing every problem, each with the file (or
+    environment variable) and the key as written there. `*_name` is how the files are named in
+    errors (a path the user recognizes)."""
+    layers = _file_layers(pyproject_text, reviewbot_toml_text, pyproject_name, reviewbot_toml_name)
+    env = {}
     try:
-        return Settings.model_validate(values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(
-            f"invalid setting {where}: {first['msg']} ({len(exc.errors())} error(s) in all)"
-        ) from exc
+        env = env_values(environ or {})
+    except ConfigError as exc:
+        layers.problems += exc.problems
+    layers.add(env, _env_origins(env, environ or {}))
+    given = _normalize_keys(dict(overrides or {}))
+    flags = {loc: Origin("command line", ".".join(loc).replace("_", "-")) for loc in _leaves(given)}
+    layers.add(given, flags)
+    return _validate(layers.values, layers, "invalid configuration")
 
 
 #: What a repository's own config (read from the PR's base revision) may decide in a multi-tenant
@@ -250,16 +446,19 @@ REPOSITORY_KEYS = frozenset(
 
 
 def with_repository_config(
-    settings: Settings, *, pyproject_text: str | None, reviewbot_toml_text: str | None
+    settings: Settings,
+    *,
+    pyproject_text: str | None,
+    reviewbot_toml_text: str | None,
+    pyproject_name: str = "pyproject.toml",
+    reviewbot_toml_name: str = ".reviewbot.toml",
 ) -> Settings:
     """`settings` with the repository's review-policy keys applied on top (others are ignored)."""
-    repo = config_from_files(pyproject_text, reviewbot_toml_text)
-    allowed = {k: v for k, v in repo.items() if k in REPOSITORY_KEYS}
+    layers = _file_layers(pyproject_text, reviewbot_toml_text, pyproject_name, reviewbot_toml_name)
+    headline = "the repository's reviewbot config is invalid"
+    if layers.problems:
+        raise ConfigError(headline, layers.problems)
+    allowed = {k: v for k, v in layers.values.items() if k in REPOSITORY_KEYS}
     if not allowed:
         return settings
-    try:
-        return Settings.model_validate(_deep_merge(settings.model_dump(), allowed))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"the repository's reviewbot config is invalid at {where}: {first['msg']}") from exc
+    return _validate(_deep_merge(settings.model_dump(), allowed), layers, headline)

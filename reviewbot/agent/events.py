@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +26,7 @@ class EventKind(StrEnum):
     DECISION = "decision"  # the policy chose an action (before it runs, so a hung tool still shows)
     RESULT = "result"  # a tool call finished (or was refused); outcome + duration
     STOP = "stop"  # the run ended; outcome is the stop reason
+    PHASE = "phase"  # a step of the review outside the loop (preparing, starting the sandbox)
 
 
 class AgentEvent(BaseModel):
@@ -97,6 +99,18 @@ class FanoutSink:
     def emit(self, event: AgentEvent) -> None:
         for sink in self.sinks:
             sink.emit(event)
+
+
+def phase_event(message: str) -> AgentEvent:
+    """A PHASE event ("starting the docker sandbox"), for steps of a review before the loop runs."""
+    return AgentEvent(
+        timestamp=time.time(), kind=EventKind.PHASE, agent="review", iteration=0, message=message
+    )
+
+
+def emit_phase(sink: EventSink | None, message: str) -> None:
+    if sink is not None:
+        sink.emit(phase_event(message))
 
 
 def read_trace(path: Path | str) -> list[AgentEvent]:

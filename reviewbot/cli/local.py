@@ -1,4 +1,8 @@
-"""`reviewbot local [REPO]`: review the current branch (or any revisions) of a local repository."""
+"""`reviewbot local [REPO]`: review the current branch (or any revisions) of a local repository.
+
+Everything the command line names is checked before any work starts (the repository, where the
+report and the trace go, the configuration); the review's own stack is imported only then.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,16 @@ import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reviewbot.agent.events import JsonLinesSink
 from reviewbot.cli import output
 from reviewbot.errors import ConfigError, WorkspaceError
-from reviewbot.llm.resolve import add_llm_arguments, llm_arg_overrides, llm_env_overrides
-from reviewbot.policy_choice import choose_policy
-from reviewbot.review import ReviewRequest, run_review
-from reviewbot.settings import Settings, load_settings
+from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides, llm_env_overrides
+
+if TYPE_CHECKING:
+    from reviewbot.agent.events import EventSink
+    from reviewbot.cli.progress import Progress
+    from reviewbot.settings import Settings
 
 FORMATS = ("text", "markdown", "json", "sarif")
 
@@ -44,6 +49,9 @@ def register(sub: Any) -> None:
     p.add_argument("--trace", type=Path, help="write the agent's decisions as JSON lines to FILE")
     p.add_argument("--sandbox", choices=("auto", "docker", "process"), help="sandbox backend (default: auto)")
     p.add_argument("--no-tests", action="store_true", help="do not run the test suite")
+    p.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress on stderr (warnings and errors still show)"
+    )
     add_llm_arguments(p)
 
 
@@ -74,26 +82,60 @@ def _read_optional(path: Path) -> str | None:
 
 def load_local_settings(repo: Path, args: argparse.Namespace) -> Settings:
     """Local mode reviews your own code, so its config comes from the working tree."""
+    from reviewbot.settings import load_settings
+
     return load_settings(
         pyproject_text=_read_optional(repo / "pyproject.toml"),
         reviewbot_toml_text=_read_optional(repo / ".reviewbot.toml"),
         # REVIEWBOT_LLM_PROVIDER/BASE_URL/MODEL (flat aliases) rank with the environment: below flags.
         environ={**os.environ, **flat_env_as_nested(llm_env_overrides(os.environ))},
         overrides=_overrides(args),
+        pyproject_name=str(repo / "pyproject.toml"),
+        reviewbot_toml_name=str(repo / ".reviewbot.toml"),
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def check_arguments(args: argparse.Namespace) -> Path:
+    """What argparse cannot check, checked before any work: the repository, the output files."""
     repo = Path(args.repo)
     if not repo.is_dir():
-        raise WorkspaceError(f"{repo} is not a directory")
-    settings = load_local_settings(repo, args)
-    request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
+        raise WorkspaceError(f"{repo} is not a directory; name the repository to review")
+    if args.output is not None:
+        output.check_writable(args.output, "--output")
+    if args.trace is not None:
+        output.check_writable(args.trace, "--trace")
+    return repo
+
+
+def _sinks(stack: ExitStack, args: argparse.Namespace, progress: Progress | None) -> EventSink | None:
+    """The agent's event sink: the progress display and/or the --trace file."""
+    from reviewbot.agent.events import FanoutSink, JsonLinesSink
+
+    sinks: list[EventSink] = [progress] if progress is not None else []
+    if args.trace:
+        sinks.append(stack.enter_context(JsonLinesSink(args.trace)))
+    return FanoutSink(*sinks) if sinks else None
+
+
+def run(args: argparse.Namespace) -> int:
+    repo = check_arguments(args)
+    from reviewbot.cli.progress import Progress
+
     with ExitStack() as stack:
-        trace = stack.enter_context(JsonLinesSink(args.trace)) if args.trace else None
+        progress = None if args.quiet else stack.enter_context(Progress(sys.stderr, live=sys.stderr.isatty()))
+        if progress is not None:  # shown before the review's stack loads: the first line comes at once
+            progress.show("reading the configuration")
+        settings = load_local_settings(repo, args)
+        from reviewbot.agent.events import emit_phase
+        from reviewbot.policy_choice import choose_policy
+        from reviewbot.review import ReviewRequest, run_review
+
+        sink = _sinks(stack, args, progress)
+        emit_phase(sink, "preparing the change")
+        request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
         choice = choose_policy(settings, os.environ)
         outcome = run_review(
-            request, settings, trace=trace, policy_factory=choice.factory, extra_tools=choice.extra_tools
+            request, settings, trace=sink, policy_factory=choice.factory, extra_tools=choice.extra_tools
         )
     for warning in outcome.warnings:
         print(f"reviewbot: warning: {warning}", file=sys.stderr)

@@ -16,6 +16,8 @@ from typing import Any
 
 import sandbox
 from reviewbot.errors import SandboxUnavailable
+from sandbox.errors import SandboxError
+from sandbox.factory import describe_start_failure
 
 DEFAULT_IMAGE = "reviewbot-sandbox:latest"
 
@@ -46,7 +48,7 @@ def _client() -> Any:
         client = docker.from_env(timeout=300)
         client.ping()
     except (DockerException, OSError) as exc:
-        raise SandboxUnavailable(f"no Docker engine answered: {type(exc).__name__}") from exc
+        raise SandboxUnavailable(describe_start_failure(exc, hint=False)) from exc
     return client
 
 
@@ -75,6 +77,8 @@ def _doctor(image: str) -> int:
 
     from sandbox.selfcheck import run_selfcheck
 
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (DOCKER_HOST unset)"
+    print(f"host:     {host}")
     client = _client()
     info = client.info()
     print(f"engine:   Docker {info.get('ServerVersion')} (cgroup v{info.get('CgroupVersion', '?')})")
@@ -85,9 +89,16 @@ def _doctor(image: str) -> int:
     try:
         img = client.images.get(image)
     except ImageNotFound as exc:
-        raise SandboxUnavailable(f"image {image} is missing; run `reviewbot sandbox build`") from exc
+        raise SandboxUnavailable(
+            f"the sandbox image {image} is missing: run `reviewbot sandbox build`"
+        ) from exc
     print(f"image:    {image} ({img.short_id})")
-    check = run_selfcheck(client, image)
+    try:
+        check = run_selfcheck(client, image)
+    except SandboxError as exc:
+        raise SandboxUnavailable(
+            f"the probe container did not run: {describe_start_failure(exc, hint=False)}"
+        ) from exc
     for key, value in sorted(check.facts.items()):
         print(f"  {key} = {value}")
     if not check.ok:

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import re
 
+from reviewbot.core.finding import Finding
+from reviewbot.core.review import Review
+
 REDACTED = "[REDACTED]"
 ZWSP = "\u200b"
 
 # Token shapes that are unambiguous enough to redact anywhere (prefixes documented by the issuers).
 _SECRET_PATTERNS = (
+    # A token shown abbreviated (pytest's assertion diffs: 'ghp_Z9y8X7w6...8N7m6L5k4J3i2') still
+    # leaks most of it: masked whole, the part after the ellipsis included.
+    re.compile(
+        r"\b(?:github_pat_|gh[pousr]_|sk-(?:ant-|proj-)?|glpat-|xox[abposr]-)[A-Za-z0-9_-]{4,}\.{3}[A-Za-z0-9_-]*"
+    ),
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S),
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9_]{20,}"),  # ghp_ gho_ ghu_ ghs_ (+ stateless) ghr_
@@ -50,3 +58,33 @@ def neutralize_mentions(markdown: str) -> str:
 def scrub(markdown: str) -> str:
     """Everything posted to GitHub passes here last."""
     return neutralize_mentions(redact_secrets(markdown))
+
+
+def _redact_finding(finding: Finding) -> Finding:
+    # The snippet (and so the fingerprint) stays: it is never shown, and markers must match.
+    update: dict[str, object] = {"message": redact_secrets(finding.message)}
+    if finding.evidence:
+        update["evidence"] = redact_secrets(finding.evidence)
+    if finding.suggestion is not None:
+        s = finding.suggestion
+        update["suggestion"] = s.model_copy(
+            update={
+                "replacement": redact_secrets(s.replacement),
+                "description": redact_secrets(s.description),
+            }
+        )
+    return finding.model_copy(update=update)
+
+
+def redact_review(review: Review) -> Review:
+    """The review with every shown text secret-free: what the text, JSON and SARIF outputs render,
+    so no output carries a token that the posted markdown would have redacted."""
+    return review.model_copy(
+        update={
+            "findings": tuple(_redact_finding(f) for f in review.findings),
+            "preexisting": tuple(_redact_finding(f) for f in review.preexisting),
+            "runs": tuple(r.model_copy(update={"detail": redact_secrets(r.detail)}) for r in review.runs),
+            "errors": tuple(redact_secrets(e) for e in review.errors),
+            "skipped": tuple(redact_secrets(s) for s in review.skipped),
+        }
+    )

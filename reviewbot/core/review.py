@@ -48,6 +48,10 @@ class Review(BaseModel):
     omitted: int = Field(default=0, ge=0, description="Findings dropped by the max-findings cap")
     files_reviewed: int = 0
     partial: bool = Field(default=False, description="A budget ran out before the review finished")
+    sandbox_backend: str | None = Field(
+        default=None,
+        description="The sandbox backend the code ran in ('docker', 'process'); None when nothing ran",
+    )
 
     @property
     def complete(self) -> bool:

@@ -22,7 +22,7 @@ from reviewbot.core.diff import Diff
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.placement import PlacedFinding, PlacedReview, place_all, to_body
 from reviewbot.core.redact import scrub
-from reviewbot.core.render.markdown import cap_body, comment_body, parse_markers, review_markdown
+from reviewbot.core.render.markdown import comment_body, parse_markers, posted_markdown, review_markdown
 from reviewbot.core.review import Review
 from reviewbot.core.text import one_line, sanitize
 from reviewbot.errors import CodeHostAuthError, CodeHostRejected
@@ -81,7 +81,7 @@ class PublishResult:
 def post_text(markdown: str, limit: int = MAX_BODY_CHARS) -> str:
     """The last step before text leaves for GitHub: control characters out, secrets redacted,
     @mentions defused, then capped (the cap adds a visible note)."""
-    return cap_body(scrub(sanitize(markdown)), limit)
+    return posted_markdown(markdown, limit)  # the same function `reviewbot local --format markdown` uses
 
 
 def counts_phrase(review: Review) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from reviewbot.errors import ConfigError
@@ -41,15 +43,61 @@ def test_unrelated_environment_is_ignored_and_secrets_stay_secret() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"pyproject_text": "[tool.reviewbot\n"}, "pyproject.toml is not valid TOML"),
-        ({"reviewbot_toml_text": "fail-on = 'sometimes'\n"}, "invalid setting fail_on"),
-        ({"reviewbot_toml_text": "typo-key = 1\n"}, "invalid setting typo_key"),
-        ({"environ": {"REVIEWBOT_MAX_FINDINGS": "lots"}}, "invalid setting max_findings"),
+        ({"pyproject_text": "[tool.reviewbot\n"}, "pyproject.toml: not valid TOML"),
+        ({"reviewbot_toml_text": "fail-on = 'sometimes'\n"}, ".reviewbot.toml: fail-on: Input should be"),
+        ({"reviewbot_toml_text": "typo-key = 1\n"}, ".reviewbot.toml: typo-key: unknown key"),
+        ({"environ": {"REVIEWBOT_MAX_FINDINGS": "lots"}}, "environment variable REVIEWBOT_MAX_FINDINGS: "),
+        (
+            {"environ": {"REVIEWBOT_EXCLUDE": "[docs"}},
+            "environment variable REVIEWBOT_EXCLUDE: not valid JSON",
+        ),
+        ({"overrides": {"fail_on": "x"}}, "command line: fail-on: "),
     ],
 )
-def test_bad_config_names_the_key(kwargs: dict[str, object], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+def test_bad_config_names_the_source_and_the_key_as_written(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_every_problem_at_once_with_did_you_mean() -> None:
+    text = (
+        'fail-on = "sometimes"\nmax-findigns = 3\n'
+        '[analyzers]\ntest-timeout = 5\ntests = "maybe"\n[sandbox]\nmemory-mb = 1\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(reviewbot_toml_text=text, reviewbot_toml_name="repo/.reviewbot.toml")
+    problems = sorted(caught.value.problems)
+    assert problems == [
+        "repo/.reviewbot.toml: analyzers.test-timeout: unknown key; did you mean test-timeout-s?",
+        "repo/.reviewbot.toml: analyzers.tests: Input should be a valid boolean, unable to interpret input "
+        "(got 'maybe')",
+        "repo/.reviewbot.toml: fail-on: Input should be 'error', 'warning', 'note' or 'never' "
+        "(got 'sometimes')",
+        "repo/.reviewbot.toml: max-findigns: unknown key; did you mean max-findings?",
+        "repo/.reviewbot.toml: sandbox.memory-mb: Input should be greater than or equal to 64 (got 1)",
+    ]
+    assert "5 problems" in str(caught.value)
+
+
+def test_keys_are_named_as_written_in_each_file_and_list_items_by_index() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            pyproject_text='[tool.reviewbot]\nfail_on = "x"\nexclude = [1]\n',
+            reviewbot_toml_text='[analyzers]\ntest_comand = ["pytest"]\n',
+        )
+    problems = sorted(caught.value.problems)
+    assert problems[0] == ".reviewbot.toml: analyzers.test_comand: unknown key; did you mean test_command?"
+    assert problems[1].startswith(
+        "pyproject.toml [tool.reviewbot]: exclude[0]: Input should be a valid string"
+    )
+    assert problems[2].startswith("pyproject.toml [tool.reviewbot]: fail_on: Input should be")
+
+
+def test_a_pasted_tool_reviewbot_header_in_reviewbot_toml_is_accepted() -> None:
+    text = '[tool.reviewbot]\nfail-on = "warning"\n[tool.reviewbot.analyzers]\ntests = false\n'
+    s = load_settings(reviewbot_toml_text=text)
+    assert s.fail_on == "warning" and s.analyzers.tests is False
+    assert load_settings(reviewbot_toml_text='[reviewbot]\nfail-on = "note"\n').fail_on == "note"
 
 
 def test_a_repository_decides_review_policy_but_not_the_sandbox_or_credentials() -> None:
@@ -68,3 +116,20 @@ def test_a_repository_decides_review_policy_but_not_the_sandbox_or_credentials()
     assert s.github.token is not None and s.github.token.get_secret_value() == "ghs_abc"
     with pytest.raises(ConfigError, match="repository's reviewbot config"):
         with_repository_config(deployed, pyproject_text=None, reviewbot_toml_text="max-findings = 0\n")
+
+
+def test_environment_nesting_json_and_names_that_are_not_settings() -> None:
+    s = load_settings(
+        environ={
+            "reviewbot_sandbox__backend": "docker",  # names are case-insensitive
+            "REVIEWBOT_SANDBOX__INSTALL_COMMAND": '["pip", "install", "--user", "."]',
+            "REVIEWBOT_EXCLUDE": '["docs/**"]',
+            "REVIEWBOT_LLM": '{"model": "m"}',
+            "REVIEWBOT_LLM__PROVIDER": "openai",
+            "REVIEWBOT_SANDBOX_IMAGE": "not-a-setting",  # single underscore: some other tool's name
+            "REVIEWBOT_FAIL_ON__X": "1",
+        }
+    )
+    assert s.sandbox.backend == "docker" and s.sandbox.install_command == ["pip", "install", "--user", "."]
+    assert s.exclude == ["docs/**"] and s.llm.model == "m" and s.llm.provider == "openai"
+    assert s.sandbox.image == "reviewbot-sandbox:latest" and s.fail_on == "error"

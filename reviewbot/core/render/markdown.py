@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.placement import PlacedReview
+from reviewbot.core.redact import scrub
 from reviewbot.core.review import Review, RunStatus, ToolRun
 from reviewbot.core.text import fence_for, one_line, sanitize
 
@@ -118,9 +119,9 @@ def _closes(line: str, opened: re.Match[str] | None, fence: str) -> bool:
     )
 
 
-def parse_markers(text: str) -> set[str]:
-    """Fingerprints of the markers in posted text, ignoring anything inside fenced code blocks."""
-    found: set[str] = set()
+def _markers(text: str) -> list[str]:
+    """Fingerprints of the markers in `text`, in order, ignoring anything inside fenced code blocks."""
+    found: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
         opened = _FENCE_OPEN.match(line)
@@ -128,10 +129,15 @@ def parse_markers(text: str) -> set[str]:
             if opened:
                 fence = opened.group(1)
                 continue
-            found.update(_MARKER.findall(line))
+            found += _MARKER.findall(line)
         elif _closes(line, opened, fence):
             fence = None
     return found
+
+
+def parse_markers(text: str) -> set[str]:
+    """Fingerprints of the markers in posted text, ignoring anything inside fenced code blocks."""
+    return set(_markers(text))
 
 
 def _plural(n: int, word: str) -> str:
@@ -184,13 +190,17 @@ def _findings_section(findings: Iterable[Finding], title: str) -> list[str]:
     return out
 
 
+def _ran_in(review: Review) -> str:
+    return f" in the {code_span(review.sandbox_backend)} sandbox" if review.sandbox_backend else ""
+
+
 def review_markdown(review: Review, placed: PlacedReview | None = None) -> str:
     """The whole review. Without `placed` (local mode) every finding is listed, grouped by file;
     with it (PR mode) only the findings placed in the body are, and the comments are counted."""
     out = ["## reviewbot review", "", counts_line(review)]
     out.append(
         f"Compared {code_span(_short(review.base))} with {code_span(_short(review.head))}; "
-        f"{_plural(review.files_reviewed, 'file')} reviewed."
+        f"{_plural(review.files_reviewed, 'file')} reviewed{_ran_in(review)}."
     )
     if not review.complete:
         why = []
@@ -264,11 +274,26 @@ def cap_body(text: str, limit: int = GITHUB_BODY_LIMIT) -> str:
         kept = text[:cut]
         fence, details = _open_blocks(kept)
         closing = (f"\n{fence}" if fence else "") + "\n</details>" * details
-        note = (
-            f"\n\n---\n⚠️ **Truncated**: {len(text) - cut:,} of {len(text):,} characters are not shown "
-            f"(limit {limit:,})."
-        )
+        note = _truncation_note(text, kept, limit)
         result = kept + closing + note
         if len(result) <= limit:
             return result
         budget -= len(result) - limit
+
+
+def _truncation_note(text: str, kept: str, limit: int) -> str:
+    """What a cut left out, said plainly: how many findings, and how many characters."""
+    findings = len(_markers(text)) - len(_markers(kept))
+    more = f"{_plural(findings, 'more finding')} not shown; " if findings > 0 else ""
+    return (
+        f"\n\n---\n⚠️ **Truncated**: {more}{len(text) - len(kept):,} of {len(text):,} characters are not "
+        f"shown (GitHub's limit is {limit:,}). The full report: `reviewbot local --format json`, or the "
+        "SARIF file of the run."
+    )
+
+
+def posted_markdown(markdown: str, limit: int = GITHUB_BODY_LIMIT) -> str:
+    """The last step before markdown leaves reviewbot, for PR mode and `--format markdown` alike:
+    control characters out, secrets redacted, @mentions defused, then capped at GitHub's body limit
+    (the cap says what it left out)."""
+    return cap_body(scrub(sanitize(markdown)), limit)

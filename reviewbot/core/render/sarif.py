@@ -148,7 +148,11 @@ def render_sarif(review: Review, tool_version: str) -> dict[str, Any]:
             index[key] = len(rules)
             rules.append(_rule(finding))
         results.append(_result(finding, index[key]))
-    invocation: dict[str, Any] = {"executionSuccessful": review.complete}
+    backend = one_line(review.sandbox_backend) if review.sandbox_backend else None
+    invocation: dict[str, Any] = {
+        "executionSuccessful": review.complete,
+        "properties": {"sandboxBackend": backend},
+    }
     notifications = _notifications(review)
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
@@ -171,6 +175,7 @@ def render_sarif(review: Review, tool_version: str) -> dict[str, Any]:
             "filesReviewed": review.files_reviewed,
             "omitted": review.omitted,
             "complete": review.complete,
+            "sandboxBackend": backend,
             "runs": [
                 {
                     "name": one_line(r.name),

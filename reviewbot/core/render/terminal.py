@@ -12,7 +12,7 @@ import difflib
 import io
 from collections.abc import Mapping
 
-from rich.console import Console
+from rich.console import Console, OverflowMethod
 from rich.rule import Rule
 from rich.text import Text
 
@@ -31,13 +31,14 @@ RUN_STYLE = {
 EXCERPT_CONTEXT = 2
 MAX_EXCERPT_LINES = 12
 MAX_EVIDENCE_LINES = 15
+PIPED_RULE_WIDTH = 100  # the header rule's width when there is no terminal
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _excerpt(finding: Finding, lines: list[str]) -> Text | None:
+def _excerpt(finding: Finding, lines: list[str], overflow: OverflowMethod) -> Text | None:
     if finding.start_line is None or finding.start_line > len(lines):
         return None
     first = finding.start_line
@@ -45,7 +46,7 @@ def _excerpt(finding: Finding, lines: list[str]) -> Text | None:
     lo = max(1, first - EXCERPT_CONTEXT)
     hi = min(len(lines), last + EXCERPT_CONTEXT, lo + MAX_EXCERPT_LINES - 1)
     width = len(str(hi))
-    out = Text(no_wrap=True, overflow="ellipsis")
+    out = Text(no_wrap=True, overflow=overflow)
     for n in range(lo, hi + 1):
         flagged = first <= n <= last
         out.append(f"  {'>' if flagged else ' '} {n:>{width}} | ", style="bold" if flagged else "dim")
@@ -75,8 +76,8 @@ def suggestion_diff(finding: Finding, lines: list[str] | None) -> list[str]:
     return [ln.rstrip("\n") for ln in diff]
 
 
-def _diff_text(diff_lines: list[str]) -> Text:
-    out = Text(no_wrap=True, overflow="ellipsis")
+def _diff_text(diff_lines: list[str], overflow: OverflowMethod) -> Text:
+    out = Text(no_wrap=True, overflow=overflow)
     for i, line in enumerate(diff_lines):
         style = (
             "green"
@@ -95,7 +96,7 @@ def _diff_text(diff_lines: list[str]) -> Text:
     return out
 
 
-def _finding(console: Console, finding: Finding, lines: list[str] | None) -> None:
+def _finding(console: Console, finding: Finding, lines: list[str] | None, overflow: OverflowMethod) -> None:
     where = "file" if finding.start_line is None else f"line {finding.start_line}"
     if finding.last_line and finding.start_line and finding.last_line != finding.start_line:
         where = f"lines {finding.start_line}-{finding.last_line}"
@@ -109,7 +110,7 @@ def _finding(console: Console, finding: Finding, lines: list[str] | None) -> Non
     console.print(Text("    " + sanitize(finding.message).replace("\n", "\n    ")))
     if finding.rule_url:
         console.print(Text(f"    {one_line(finding.rule_url)}", style="dim underline"))
-    excerpt = _excerpt(finding, lines) if lines is not None else None
+    excerpt = _excerpt(finding, lines, overflow) if lines is not None else None
     if excerpt is not None:
         console.print(excerpt)
     if finding.suggestion is not None:
@@ -117,7 +118,7 @@ def _finding(console: Console, finding: Finding, lines: list[str] | None) -> Non
             f": {one_line(finding.suggestion.description)}" if finding.suggestion.description else ""
         )
         console.print(Text(label, style="green"))
-        console.print(_diff_text(suggestion_diff(finding, lines)))
+        console.print(_diff_text(suggestion_diff(finding, lines), overflow))
     if finding.evidence:
         evidence = sanitize(finding.evidence).rstrip("\n").splitlines()
         shown = evidence[:MAX_EVIDENCE_LINES]
@@ -126,7 +127,7 @@ def _finding(console: Console, finding: Finding, lines: list[str] | None) -> Non
             f"\n    | ... {more} more lines" if more > 0 else ""
         )
         console.print(Text("    evidence:", style="dim"))
-        console.print(Text(text, style="dim", no_wrap=True, overflow="ellipsis"))
+        console.print(Text(text, style="dim", no_wrap=True, overflow=overflow))
     console.print()
 
 
@@ -140,6 +141,8 @@ def summary_line(review: Review) -> str:
     else:
         text = "no findings"
     text += f"; {_plural(review.files_reviewed, 'file')} reviewed"
+    if review.sandbox_backend:
+        text += f" in the {one_line(review.sandbox_backend)} sandbox"
     if review.omitted:
         text += f"; {review.omitted} more not shown"
     if review.preexisting:
@@ -150,20 +153,24 @@ def summary_line(review: Review) -> str:
 
 
 def render_terminal(
-    review: Review, files: Mapping[str, str], *, width: int = 100, color: bool = False
+    review: Review, files: Mapping[str, str], *, width: int | None = None, color: bool = False
 ) -> str:
-    """The report as text. `files` maps head paths to their text, for excerpts and suggestion diffs."""
+    """The report as text. `files` maps head paths to their text, for excerpts and suggestion diffs.
+
+    With a `width` (a terminal's), long lines of code end in an ellipsis at that width; without
+    one (piped, written to a file) no line is wrapped or cut, so nothing breaks mid-identifier."""
     buffer = io.StringIO()
+    overflow: OverflowMethod = "ellipsis" if width else "ignore"
     console = Console(
         file=buffer,
-        width=width,
+        width=width or PIPED_RULE_WIDTH,
         force_terminal=color,
         no_color=not color,
         color_system="standard" if color else None,
         highlight=False,
         markup=False,
         emoji=False,
-        soft_wrap=False,
+        soft_wrap=width is None,
         _environ={},
     )
     console.print(
@@ -177,7 +184,7 @@ def render_terminal(
         text = files.get(path)
         lines = text.splitlines() if text is not None else None
         for finding in findings:
-            _finding(console, finding, lines)
+            _finding(console, finding, lines, overflow)
     if review.preexisting:
         console.print(Text("Already failing at the base (not caused by this change):", style="bold"))
         for f in sorted(review.preexisting, key=Finding.sort_key):

@@ -89,7 +89,7 @@ def review(
         out_file = tmp_path / f"report.{fmt}"
         out_file.unlink(missing_ok=True)
         path = repo.path if isinstance(repo, Repo) else repo
-        code = main(["local", str(path), "--format", fmt, "--output", str(out_file), *extra])
+        code = main(["local", str(path), "--quiet", "--format", fmt, "--output", str(out_file), *extra])
         captured = capsys.readouterr()
         report = json.loads(out_file.read_text()) if fmt in ("json", "sarif") and out_file.exists() else None
         if fmt not in ("json", "sarif") and out_file.exists():
