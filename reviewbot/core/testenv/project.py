@@ -226,3 +226,8 @@ def _build_requires(out: Collector, data: dict[str, Any]) -> None:
         out.add_requirements(
             DEFAULT_BUILD_REQUIRES, "no [build-system] requires: PEP 517's setuptools default"
         )
+    backend = build.get("build-backend", "setuptools.build_meta:__legacy__")
+    if isinstance(backend, str) and backend.startswith("setuptools.build_meta") and not out.declares("wheel"):
+        # Without build isolation the backend's get_requires_for_build_* must be met too:
+        # setuptools before 70.1 asks for wheel (bdist_wheel) there.
+        out.add_requirements(["wheel"], "setuptools backend: get_requires_for_build_editable (wheel)")

@@ -687,7 +687,7 @@ def test_builtin_and_local_plugins_need_nothing() -> None:
     ini = "[pytest]\naddopts = -p pytester -p _pytest.legacypath -ptests.fixtures -p no:randomly -n4\n"
     files = {"pytest.ini": ini.encode(), "pyproject.toml": PEP621.encode(), "tests/fixtures.py": b""}
     plan = plan_test_env(files)
-    assert names(plan) == {"attrs", "pytest", "pytest-xdist", "setuptools"}  # setuptools: PEP 517 default
+    assert names(plan) == {"attrs", "pytest", "pytest-xdist", "setuptools", "wheel"}  # PEP 517 default
     assert plan.notes == ()
 
 
