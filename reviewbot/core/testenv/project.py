@@ -18,6 +18,12 @@ from reviewbot.core.testenv.poetry import read_poetry
 from reviewbot.core.testenv.reqfile import read_requirement_lines
 
 DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)  # PEP 517's default backend
+# Without build isolation, what a backend asks for in get_requires_for_build_editable must be
+# installed too (the backends' own documented behaviour).
+_EDITABLE_BUILD_NEEDS = (
+    ("setuptools.build_meta", "wheel", "setuptools before 70.1 builds through bdist_wheel"),
+    ("hatchling.build", "editables", "hatchling's editable wheels"),
+)
 
 
 @dataclass
@@ -227,7 +233,6 @@ def _build_requires(out: Collector, data: dict[str, Any]) -> None:
             DEFAULT_BUILD_REQUIRES, "no [build-system] requires: PEP 517's setuptools default"
         )
     backend = build.get("build-backend", "setuptools.build_meta:__legacy__")
-    if isinstance(backend, str) and backend.startswith("setuptools.build_meta") and not out.declares("wheel"):
-        # Without build isolation the backend's get_requires_for_build_* must be met too:
-        # setuptools before 70.1 asks for wheel (bdist_wheel) there.
-        out.add_requirements(["wheel"], "setuptools backend: get_requires_for_build_editable (wheel)")
+    for prefix, needs, why in _EDITABLE_BUILD_NEEDS:
+        if isinstance(backend, str) and backend.startswith(prefix) and not out.declares(needs):
+            out.add_requirements([needs], f"{prefix} backend: get_requires_for_build_editable ({why})")

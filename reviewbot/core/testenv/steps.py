@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from reviewbot.core.testenv.collect import OVERRIDE_HINT, Collector, table
 from reviewbot.core.testenv.groups import DependencyGroups, choose
@@ -173,6 +172,3 @@ def _explain_nothing(out: Collector) -> None:
             "no project metadata and no test dependencies were found; only pytest is installed. "
             f"If the tests need more, {OVERRIDE_HINT}"
         )
-
-
-__all__ = ["Any", "run_steps"]

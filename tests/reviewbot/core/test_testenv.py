@@ -96,6 +96,7 @@ def test_structlog_hatch_vcs_tests_group_and_asyncio_mode() -> None:
         plan
     )
     assert has_source(plan, "asyncio_mode -> pytest-asyncio (already declared)")
+    assert "editables" in names(plan)  # hatchling's editable build asks for it (no build isolation)
     assert (
         plan.env["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_STRUCTLOG"] == plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"]
     )
@@ -107,7 +108,7 @@ def test_pluggy_setuptools_scm_version_satisfies_pytest() -> None:
     assert plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"] == "1.6.0"
     assert plan.env["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PLUGGY"] == "1.6.0"
     assert {"pytest", "pytest-benchmark", "coverage"} <= names(plan)  # group testing
-    assert {"setuptools", "setuptools-scm"} <= names(plan)
+    assert {"setuptools", "setuptools-scm", "wheel"} <= names(plan)
     assert "pre-commit" not in names(plan)
 
 
