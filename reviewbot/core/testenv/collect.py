@@ -36,6 +36,7 @@ class Collector:
     notes: list[str] = field(default_factory=list)
     project_name: str | None = None  # canonical name of the project, when declared
     declared: set[str] = field(default_factory=set)  # canonical names of what is installed
+    in_files: set[str] = field(default_factory=set)  # ... of what requirement_files install
     _warned: set[str] = field(default_factory=set)
 
     # ---- reading -------------------------------------------------------------------------

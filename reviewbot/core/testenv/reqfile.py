@@ -215,7 +215,9 @@ def use_requirement_file(out: Collector, path: str, where: str) -> None:
         return
     if parsed.clean:
         out.requirement_files.append(path)
-        out.declared.update(canonicalize_name(Requirement(r).name) for r in parsed.requirements)
+        names = {canonicalize_name(Requirement(r).name) for r in parsed.requirements}
+        out.declared.update(names)
+        out.in_files.update(names)
         for file in parsed.files:
             out.key_file(file)
         out.source(f"{where}: {path}" if where != path else path)

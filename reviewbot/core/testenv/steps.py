@@ -6,6 +6,7 @@ import re
 
 from reviewbot.core.testenv.collect import OVERRIDE_HINT, Collector, table
 from reviewbot.core.testenv.groups import DependencyGroups, choose
+from reviewbot.core.testenv.locks import pin_to_lock
 from reviewbot.core.testenv.nox import read_nox
 from reviewbot.core.testenv.poetry import install_poetry_groups
 from reviewbot.core.testenv.project import Project, read_project
@@ -47,6 +48,7 @@ def run_steps(out: Collector) -> None:
         out.add_requirements(
             ["pytest"], "reviewbot runs the tests with pytest (the project does not declare it)"
         )
+    pin_to_lock(out)
     add_version_env(out, data)
     _explain_nothing(out)
 

@@ -51,6 +51,10 @@ def test_flask_2026_pep735_tests_group_and_flit() -> None:
     assert not {"ruff", "tox", "sphinx", "mypy"} & names(plan)
     assert {"werkzeug", "jinja2", "click"} <= names(plan)  # [project] dependencies
     assert spec(plan, "flit_core") == ["flit_core<4,>=3.11"]  # build-system.requires
+    # uv.lock pins what the maintainers test with (pytest 9.1 removed a name tests/test_cli.py imports)
+    assert spec(plan, "pytest") == ["pytest==9.0.2"]
+    assert spec(plan, "greenlet") == ["greenlet"]  # compiled wheels only: floats
+    assert spec(plan, "markupsafe") == ["markupsafe>=2.1.1"]
     assert has_source(plan, "pyproject.toml [dependency-groups] tests")
     assert plan.env == {}  # flit reads __version__ from the source
     assert plan.notes == ()
@@ -74,7 +78,7 @@ def test_attrs_hatch_vcs_dev_group_including_tests() -> None:
     plan = plan_test_env(corpus("attrs-2026"))
     # dev includes tests, so dev is what maintainers install; tox 3.10-tests adds the cov group
     assert {"hypothesis", "pympler", "pytest", "pytest-xdist", "cloudpickle", "coverage"} <= names(plan)
-    assert spec(plan, "pytest") == ["pytest>9"]
+    assert spec(plan, "pytest") == ["pytest==9.1.1"]  # "pytest>9", pinned by uv.lock
     assert {"hatchling", "hatch-vcs", "hatch-fancy-pypi-readme"} <= names(plan)
     # hatch-vcs without .git: the newest CHANGELOG.md heading is the version
     version = plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"]
@@ -124,9 +128,10 @@ def test_pluggy_2022_setup_cfg_extras_and_tox() -> None:
 def test_tomlkit_poetry_dev_group_converted() -> None:
     plan = plan_test_env(corpus("tomlkit-2026"))
     assert plan.install_project
-    assert spec(plan, "pytest") == ["pytest<8.0.0,>=7.2.0"]  # ^7.2.0
+    assert spec(plan, "pytest") == ["pytest==7.4.4"]  # ^7.2.0, pinned by poetry.lock
     assert spec(plan, "mypy") == ["mypy==1.19.1"]
-    assert spec(plan, "furo") == ["furo<2023.0.0,>=2022.9.29"]
+    assert spec(plan, "pyyaml") == ["PyYAML<7.0,>=6.0"]  # ^6.0: compiled wheels only, not pinned
+    assert has_source(plan, "poetry.lock: pins pytest==7.4.4")
     assert spec(plan, "poetry-core") == ["poetry-core>=1.0.0a9"]
 
 
@@ -710,3 +715,63 @@ def test_nox_fstring_extras_install_the_project() -> None:
 def test_plugin_ini_keys_in_toml_are_case_insensitive() -> None:
     toml = PEP621 + '[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = "demo.settings"\n'
     assert "pytest-django" in names(plan_test_env({"pyproject.toml": toml.encode()}))
+
+
+# ---- lock files -----------------------------------------------------------------------------------
+
+LOCK = """version = 1
+[[package]]
+name = "pytest"
+version = "8.3.4"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/pytest-8.3.4-py3-none-any.whl" }]
+[[package]]
+name = "numpy"
+version = "1.26.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/numpy-1.26.0-cp311-cp311-manylinux_2_17_x86_64.whl" }]
+[[package]]
+name = "hypothesis"
+version = "6.1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/hypothesis-6.1.0-py3-none-any.whl" }]
+[[package]]
+name = "hypothesis"
+version = "6.2.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/hypothesis-6.2.0-py3-none-any.whl" }]
+[[package]]
+name = "mock"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/mock-1.0-py3-none-any.whl" }]
+[[package]]
+name = "responses"
+version = "0.25.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/responses-0.25.0-py3-none-any.whl" }]
+"""
+
+
+def test_uv_lock_pins_only_unambiguous_pure_python_satisfying_versions() -> None:
+    toml = (
+        PEP621 + '[dependency-groups]\ntest = ["pytest>=8", "numpy", "hypothesis", "mock>=2", "responses"]\n'
+    )
+    files = {
+        "pyproject.toml": toml.encode(),
+        "uv.lock": LOCK.encode(),
+        "requirements-test.txt": b"responses\n",
+    }
+    plan = plan_test_env(files)
+    assert spec(plan, "pytest") == ["pytest==8.3.4"]
+    assert spec(plan, "numpy") == ["numpy"]  # no pure-Python wheel: an old lock must not force a source build
+    assert spec(plan, "hypothesis") == ["hypothesis"]  # two locked versions (per-Python forks)
+    assert spec(plan, "mock") == ["mock>=2"]  # the lock is stale for it
+    assert spec(plan, "responses") == ["responses"]  # requirements-test.txt (passed with -r) says its own
+    assert has_source(plan, "uv.lock: pins pytest==8.3.4")
+
+
+def test_unreadable_lock_is_a_note() -> None:
+    plan = plan_test_env({"pyproject.toml": PEP621.encode(), "poetry.lock": b"[[package]\nname ="})
+    assert any("poetry.lock: not readable" in n for n in plan.notes)
+    assert spec(plan, "attrs") == ["attrs>=22"]
