@@ -11,6 +11,7 @@ import configparser
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -141,7 +142,7 @@ class Collector:
             install_project=self.install_project,
             project_extras=tuple(self.project_extras),
             dynamic_dependencies=self.dynamic_dependencies,
-            env=dict(self.env),
+            env=MappingProxyType(dict(self.env)),
             key_files=tuple(self.key_files),
             sources=tuple(self.sources),
             notes=tuple(self.notes),

@@ -102,8 +102,11 @@ def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project) -> No
     for name, items in table(pep621.get("optional-dependencies")).items():
         project.extras[name] = string_list(items)
     if "optional-dependencies" in dynamic:
-        for name in _setuptools_dynamic(out).get("optional-dependencies", {}) or {}:
-            project.extras[name] = None
+        for name, spec in table(_setuptools_dynamic(out).get("optional-dependencies")).items():
+            paths = string_list(table(spec).get("file"))
+            project.extras[name] = (
+                [r for path in paths for r in read_requirement_lines(out, path)] if paths else None
+            )
 
 
 def _setuptools_dynamic(out: Collector) -> dict[str, Any]:
@@ -120,7 +123,7 @@ def _dynamic_from_setuptools(out: Collector, key: str, where: str) -> None:
         out.source(f"{where}: not static, the project installs with its dependencies")
         return
     for path in paths:
-        lines = read_requirement_lines(out, path.lstrip("./") if path.startswith("./") else path)
+        lines = read_requirement_lines(out, path)
         out.add_requirements(lines, f"{path} ([tool.setuptools.dynamic] {key})")
 
 
@@ -148,6 +151,8 @@ def _read_setup_cfg(out: Collector, project: Project) -> None:
         _cfg_requirements(out, cfg.get("options", "install_requires"), "setup.cfg [options] install_requires")
     elif "setup.py" in out.files and "install_requires" in (out.text("setup.py") or ""):
         _mark_dynamic(out, "setup.py install_requires")
+    if cfg.has_option("options", "tests_require"):
+        _cfg_requirements(out, cfg.get("options", "tests_require"), "setup.cfg [options] tests_require")
     project.extras_where = "setup.cfg [options.extras_require]"
     if cfg.has_section("options.extras_require"):
         for name, value in cfg.items("options.extras_require"):

@@ -201,9 +201,13 @@ def take_local_or_url(
 
 
 def read_requirement_lines(out: Collector, path: str) -> list[str]:
-    """The requirements a file (and its includes) declares, local-path lines applied to `out`."""
-    out.key_file(path)
-    return parse_file(out, path).requirements
+    """The requirements a file named by a declaration (`file:` directives, setuptools dynamic
+    `file = [...]`) and its includes declare, local-path lines applied to `out`."""
+    target = resolve_path("", path, path, out)
+    if target is None:
+        return []
+    out.key_file(target)
+    return parse_file(out, target).requirements
 
 
 def use_requirement_file(out: Collector, path: str, where: str) -> None:

@@ -3,6 +3,7 @@ hostile or unusual inputs. Each assertion names what the project declares, where
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -775,3 +776,21 @@ def test_unreadable_lock_is_a_note() -> None:
     plan = plan_test_env({"pyproject.toml": PEP621.encode(), "poetry.lock": b"[[package]\nname ="})
     assert any("poetry.lock: not readable" in n for n in plan.notes)
     assert spec(plan, "attrs") == ["attrs>=22"]
+
+
+def test_setuptools_dynamic_optional_dependencies_and_escaping_file() -> None:
+    toml = (
+        '[project]\nname = "demo"\nversion = "1"\ndynamic = ["dependencies", "optional-dependencies"]\n'
+        '[tool.setuptools.dynamic]\ndependencies = {file = ["../outside.txt"]}\n'
+        "optional-dependencies.test = {file = ['./requirements/test.in']}\n"
+    )
+    plan = plan_test_env({"pyproject.toml": toml.encode(), "requirements/test.in": b"pytest-mock\n"})
+    assert plan.project_extras == ("test",) and "pytest-mock" in names(plan)
+    assert any("outside the repository" in n for n in plan.notes)
+    assert isinstance(plan.env, Mapping) and not isinstance(plan.env, dict)  # frozen like the plan
+
+
+def test_setup_cfg_tests_require() -> None:
+    cfg = "[metadata]\nname = demo\n[options]\ninstall_requires =\n    six\ntests_require =\n    nose2\n"
+    plan = plan_test_env({"setup.cfg": cfg.encode(), "setup.py": b"from setuptools import setup\nsetup()\n"})
+    assert {"six", "nose2"} <= names(plan) and not plan.dynamic_dependencies
