@@ -39,6 +39,7 @@ class Collector:
     declared: set[str] = field(default_factory=set)  # canonical names of what is installed
     in_files: set[str] = field(default_factory=set)  # ... of what requirement_files install
     _warned: set[str] = field(default_factory=set)
+    _parsed: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # TOML read once
 
     # ---- reading -------------------------------------------------------------------------
     def text(self, path: str) -> str | None:
@@ -56,14 +57,17 @@ class Collector:
             return None
 
     def toml(self, path: str) -> dict[str, Any] | None:
+        if path in self._parsed:
+            return self._parsed[path]
         text = self.text(path)
-        if text is None:
-            return None
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            self.note_once(path, f"{path}: not valid TOML ({exc}); not read")
-            return None
+        result = None
+        if text is not None:
+            try:
+                result = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                self.note_once(path, f"{path}: not valid TOML ({exc}); not read")
+        self._parsed[path] = result
+        return result
 
     def ini(self, path: str) -> configparser.RawConfigParser | None:
         text = self.text(path)

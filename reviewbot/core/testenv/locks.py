@@ -10,6 +10,7 @@ its uv.lock pins pytest 9.0.2).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Any
 
@@ -17,51 +18,61 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from reviewbot.core.testenv.collect import Collector, table
+from reviewbot.core.testenv.collect import Collector
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock")
 MAX_LOCK_BYTES = 8_000_000
+_NAME = re.compile(r'(?m)^name\s*=\s*"([^"]+)"')
+_TOP_KEY = re.compile(r"(?m)^(?:name|version|source)\s*=.*$")
+_PURE_WHEEL = re.compile(r'-none-any\.whl"')
 
 
-def _from_index(package: dict[str, Any]) -> bool:
-    source = package.get("source")
-    if isinstance(source, dict):
-        return "registry" in source or source.get("type") == "legacy"
-    return source is None
+def _entry(block: str) -> dict[str, Any]:
+    """One `[[package]]` entry, reduced to its name, version, whether it comes from an index
+    and whether the lock lists a pure-Python wheel for it. Only the entry's top-level keys are
+    parsed as TOML; wheel lists (most of a lock) are only searched."""
+    rest = block.partition("\n")[2]
+    top = re.split(r"(?m)^\[", rest, maxsplit=1)[0]
+    keys = "\n".join(m.group(0) for m in _TOP_KEY.finditer(top))
+    entry = tomllib.loads(keys)
+    source = entry.get("source")
+    poetry_source = re.search(r"(?ms)^\[package\.source\]\s*\n(.*?)(?:^\[|\Z)", rest)
+    if poetry_source:  # poetry.lock: a non-PyPI source; "legacy" is a PEP 503 index
+        entry["index"] = bool(re.search(r'(?m)^type\s*=\s*"legacy"', poetry_source.group(1)))
+    else:
+        entry["index"] = source is None or (isinstance(source, dict) and "registry" in source)
+    entry["pure"] = bool(_PURE_WHEEL.search(block))
+    return entry
 
 
-def _pure_wheel(package: dict[str, Any]) -> bool:
-    entries = [*(package.get("wheels") or []), *(package.get("files") or [])]
-    for entry in entries if isinstance(entries, list) else []:
-        name = entry.get("url") or entry.get("file") if isinstance(entry, dict) else None
-        if isinstance(name, str) and name.endswith("-none-any.whl"):
-            return True
-    return False
-
-
-def locked_versions(data: dict[str, Any]) -> dict[str, str]:
+def locked_versions(entries: list[dict[str, Any]]) -> dict[str, str]:
     """Canonical name -> the one pure-Python version the lock holds (ambiguous names left out)."""
     seen: dict[str, set[str]] = {}
     pure: dict[str, str] = {}
-    for package in data.get("package") or []:
-        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+    for entry in entries:
+        name, version = entry.get("name"), entry.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
             continue
-        name, version = canonicalize_name(package["name"]), package.get("version")
-        if not isinstance(version, str):
-            continue
-        seen.setdefault(name, set()).add(version)
-        if _from_index(package) and _pure_wheel(package):
-            pure[name] = version
+        seen.setdefault(canonicalize_name(name), set()).add(version)
+        if entry["index"] and entry["pure"]:
+            pure[canonicalize_name(name)] = version
     return {name: version for name, version in pure.items() if seen[name] == {version}}
 
 
-def _read_lock(out: Collector, path: str) -> dict[str, Any] | None:
+def _read_lock(out: Collector, path: str, wanted: set[str]) -> list[dict[str, Any]] | None:
+    """The lock's entries for the `wanted` names only (a lock can be megabytes: it is cut at
+    its `[[package]]` headers and only the wanted entries are read)."""
     data = out.files[path]
     if len(data) > MAX_LOCK_BYTES:
         out.note(f"{path}: {len(data)} bytes, larger than {MAX_LOCK_BYTES}; versions not pinned")
         return None
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        blocks = re.split(r"(?m)^(?=\[\[package\]\]\s*$)", data.decode("utf-8"))[1:]
+        if not blocks:
+            out.note(f"{path}: no [[package]] entries; versions not pinned")
+            return None
+        kept = [b for b in blocks if (m := _NAME.search(b)) and canonicalize_name(m.group(1)) in wanted]
+        return [_entry(block) for block in kept]
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         out.note(f"{path}: not readable ({exc.__class__.__name__}); versions not pinned")
         return None
@@ -69,10 +80,11 @@ def _read_lock(out: Collector, path: str) -> dict[str, Any] | None:
 
 def pin_to_lock(out: Collector) -> None:
     path = next((p for p in LOCK_FILES if p in out.files), None)
-    data = _read_lock(out, path) if path else None
+    wanted: set[str] = {canonicalize_name(Requirement(text).name) for text in out.requirements}
+    data = _read_lock(out, path, wanted) if path else None
     if path is None or data is None:
         return
-    versions = locked_versions(table(data))
+    versions = locked_versions(data)
     pinned: list[str] = []
     for index, text in enumerate(out.requirements):
         req = Requirement(text)

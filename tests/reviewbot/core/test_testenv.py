@@ -774,7 +774,7 @@ def test_uv_lock_pins_only_unambiguous_pure_python_satisfying_versions() -> None
 
 def test_unreadable_lock_is_a_note() -> None:
     plan = plan_test_env({"pyproject.toml": PEP621.encode(), "poetry.lock": b"[[package]\nname ="})
-    assert any("poetry.lock: not readable" in n for n in plan.notes)
+    assert any("poetry.lock: no [[package]] entries" in n for n in plan.notes)
     assert spec(plan, "attrs") == ["attrs>=22"]
 
 
@@ -794,3 +794,9 @@ def test_setup_cfg_tests_require() -> None:
     cfg = "[metadata]\nname = demo\n[options]\ninstall_requires =\n    six\ntests_require =\n    nose2\n"
     plan = plan_test_env({"setup.cfg": cfg.encode(), "setup.py": b"from setuptools import setup\nsetup()\n"})
     assert {"six", "nose2"} <= names(plan) and not plan.dynamic_dependencies
+
+
+def test_broken_lock_entry_is_a_note() -> None:
+    lock = '[[package]]\nname = "attrs"\nversion = = "1"\n'
+    plan = plan_test_env({"pyproject.toml": PEP621.encode(), "uv.lock": lock.encode()})
+    assert any("uv.lock: not readable" in n for n in plan.notes)
