@@ -13,6 +13,7 @@ or `[tool.pytest]`), tox.ini `[pytest]`, setup.cfg `[tool:pytest]`. From it:
 
 from __future__ import annotations
 
+import ast
 import shlex
 import sys
 from collections.abc import Callable, Iterable
@@ -308,11 +309,48 @@ def _required_plugins(value: object) -> list[str]:
     return value.split() if isinstance(value, str) else string_list(value)
 
 
-def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
-    """Add the distributions the pytest configuration needs, each with its reason."""
+_CONFTESTS = (
+    "conftest.py",
+    "tests/conftest.py",
+    "test/conftest.py",
+    "testing/conftest.py",
+    "src/conftest.py",
+)
+
+
+def conftest_plugins(out: Collector, is_local: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """`pytest_plugins = [...]` (string literals) in the top conftest.py files, read with ast."""
+    found: list[tuple[str, str]] = []
+    for path in _CONFTESTS:
+        text = out.text(path) if path in out.files else None
+        try:
+            tree = ast.parse(text or "", path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            out.note(f"{path}: not valid Python; its pytest_plugins were not read")
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in stmt.targets
+            ):
+                found += [(_plugin_dist(n), f"{path} pytest_plugins {n!r}") for n in _names(stmt, is_local)]
+    return found
+
+
+def _names(stmt: ast.Assign, is_local: Callable[[str], bool]) -> list[str]:
+    try:
+        value = ast.literal_eval(stmt.value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return []
+    names = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+    return [
+        n for n in names if n not in _BUILTIN_PLUGINS and not n.startswith("_pytest.") and not is_local(n)
+    ]
+
+
+def _config_needs(out: Collector, is_local: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
     config = read_pytest_config(out)
     if config is None:
-        return
+        return "pytest", []
     where, values = config
     out.add_requirements(_required_plugins(values.get("required_plugins")), f"{where} required_plugins")
     needs = plugins_from_addopts(_addopts_tokens(values.get("addopts"), where, out), is_local)
@@ -322,6 +360,13 @@ def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
         dist = None if is_local(module) else dist_for_module(module)
         if dist:
             needs.append((dist, f"filterwarnings {entry!r} (module {module})"))
+    return where, needs
+
+
+def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
+    """Add the distributions the pytest configuration needs, each with its reason."""
+    where, needs = _config_needs(out, is_local)
+    needs += conftest_plugins(out, is_local)
     for dist, why in needs:
         if not dist:
             out.note(f"{where}: {why} names a plugin reviewbot cannot map to a distribution; {OVERRIDE_HINT}")

@@ -800,3 +800,16 @@ def test_broken_lock_entry_is_a_note() -> None:
     lock = '[[package]]\nname = "attrs"\nversion = = "1"\n'
     plan = plan_test_env({"pyproject.toml": PEP621.encode(), "uv.lock": lock.encode()})
     assert any("uv.lock: not readable" in n for n in plan.notes)
+
+
+def test_conftest_pytest_plugins() -> None:
+    conftest = b'pytest_plugins = ["pytester", "pytest_asyncio", "tests.fixtures.db", "anyio",'
+    conftest += b' "mystery_plugin"]\n'
+    files = {"pyproject.toml": PEP621.encode(), "tests/conftest.py": conftest, "tests/fixtures/db.py": b""}
+    plan = plan_test_env(files)
+    assert {"pytest-asyncio", "anyio"} <= names(plan)
+    assert any("mystery_plugin" in n for n in plan.notes)
+    assert has_source(plan, "tests/conftest.py pytest_plugins 'pytest_asyncio' -> pytest-asyncio")
+    assert "tests" not in names(plan)
+    broken = plan_test_env({"conftest.py": b"pytest_plugins = [\n"})
+    assert any("conftest.py: not valid Python" in n for n in broken.notes)
