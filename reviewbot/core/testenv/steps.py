@@ -12,7 +12,12 @@ from reviewbot.core.testenv.poetry import install_poetry_groups
 from reviewbot.core.testenv.project import Project, read_project
 from reviewbot.core.testenv.pytest_plugins import add_pytest_plugins
 from reviewbot.core.testenv.reqfile import parse_lines, use_requirement_file
-from reviewbot.core.testenv.toolgroups import install_hatch_envs, install_pdm_groups, install_uv_rye_dev
+from reviewbot.core.testenv.toolgroups import (
+    install_hatch_envs,
+    install_pdm_groups,
+    install_pipfile,
+    install_uv_rye_dev,
+)
 from reviewbot.core.testenv.tox import ToxEnv, read_tox
 from reviewbot.core.testenv.versioning import add_version_env
 
@@ -38,6 +43,7 @@ def run_steps(out: Collector) -> None:
     install_pdm_groups(out, data)
     install_uv_rye_dev(out, data)
     install_hatch_envs(out, data)
+    install_pipfile(out)
     _requirement_files(out)
     if tox is not None:
         _tox(out, tox, groups)

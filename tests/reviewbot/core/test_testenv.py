@@ -813,3 +813,22 @@ def test_conftest_pytest_plugins() -> None:
     assert "tests" not in names(plan)
     broken = plan_test_env({"conftest.py": b"pytest_plugins = [\n"})
     assert any("conftest.py: not valid Python" in n for n in broken.notes)
+
+
+def test_pipfile_packages_and_dev_packages() -> None:
+    pipfile = """
+[packages]
+flask = {version = ">=2", extras = ["dotenv"]}
+requests = "*"
+app = {path = ".", editable = true}
+lib = {git = "https://example.com/lib.git"}
+[dev-packages]
+pytest = "==7.4.0"
+freezegun = {version = "*", markers = "python_version >= '3.8'"}
+"""
+    plan = plan_test_env({"Pipfile": pipfile.encode(), "app.py": b""})
+    assert "flask[dotenv]>=2" in plan.requirements and "requests" in plan.requirements
+    assert "pytest==7.4.0" in plan.requirements
+    assert 'freezegun; python_version >= "3.8"' in plan.requirements
+    assert plan.install_project
+    assert any("lib does not come from an index" in n for n in plan.notes)
