@@ -832,3 +832,11 @@ freezegun = {version = "*", markers = "python_version >= '3.8'"}
     assert 'freezegun; python_version >= "3.8"' in plan.requirements
     assert plan.install_project
     assert any("lib does not come from an index" in n for n in plan.notes)
+
+
+def test_local_paths_in_a_requirements_folder_are_relative_to_the_root() -> None:
+    setup = b"from setuptools import setup\nsetup(name='demo', extras_require={'test': ['pytest-mock']})\n"
+    plan = plan_test_env({"setup.py": setup, "requirements/test.txt": b"-e .[test]\n"})
+    assert plan.install_project and plan.project_extras == ("test",)
+    assert "pytest-mock" in names(plan)
+    assert not plan.notes
