@@ -309,6 +309,67 @@ def _required_plugins(value: object) -> list[str]:
     return value.split() if isinstance(value, str) else string_list(value)
 
 
+# pytest's own ini keys (pytest 8/9); a key in neither this list nor _INI_KEYS is noted.
+_PYTEST_KEYS = frozenset(
+    [
+        "addopts",
+        "cache_dir",
+        "consider_namespace_packages",
+        "console_output_style",
+        "doctest_encoding",
+        "doctest_optionflags",
+        "empty_parameter_set_mark",
+        "enable_assertion_pass_hook",
+        "faulthandler_exit_on_timeout",
+        "faulthandler_timeout",
+        "filterwarnings",
+        "junit_duration_report",
+        "junit_family",
+        "junit_log_passing_tests",
+        "junit_logging",
+        "junit_suite_name",
+        "log_auto_indent",
+        "log_cli",
+        "log_cli_date_format",
+        "log_cli_format",
+        "log_cli_level",
+        "log_date_format",
+        "log_file",
+        "log_file_date_format",
+        "log_file_format",
+        "log_file_level",
+        "log_file_mode",
+        "log_format",
+        "log_level",
+        "markers",
+        "minversion",
+        "norecursedirs",
+        "python_classes",
+        "python_files",
+        "python_functions",
+        "pythonpath",
+        "required_plugins",
+        "testpaths",
+        "tmp_path_retention_count",
+        "tmp_path_retention_policy",
+        "truncation_limit_chars",
+        "truncation_limit_lines",
+        "usefixtures",
+        "verbosity_assertions",
+        "verbosity_test_cases",
+        "verbosity_subtests",
+        "xfail_strict",
+        "strict",
+        "strict_config",
+        "strict_markers",
+        "strict_parametrization_ids",
+        "strict_xfail",
+        "collect_imported_tests",
+        "pytester_example_dir",
+        "disable_test_id_escaping_and_forfeit_all_rights_to_community_support",
+        "ini_options",
+    ]
+)
 _CONFTESTS = (
     "conftest.py",
     "tests/conftest.py",
@@ -356,6 +417,12 @@ def _config_needs(out: Collector, is_local: Callable[[str], bool]) -> tuple[str,
     needs = plugins_from_addopts(_addopts_tokens(values.get("addopts"), where, out), is_local)
     keys = {key.lower() for key in values}  # INI keys are case-insensitive (DJANGO_SETTINGS_MODULE)
     needs += [(dist, key) for key, dist in _INI_KEYS.items() if key in keys and dist]
+    unknown = sorted(keys - _PYTEST_KEYS - _INI_KEYS.keys())
+    if unknown:
+        out.note(
+            f"{where}: keys {', '.join(unknown)} are not pytest's own and their plugin is not known "
+            f"to reviewbot; if pytest reports them, {OVERRIDE_HINT}"
+        )
     for module, entry in warning_modules(_list(values.get("filterwarnings"))):
         dist = None if is_local(module) else dist_for_module(module)
         if dist:

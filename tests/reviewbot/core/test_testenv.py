@@ -840,3 +840,10 @@ def test_local_paths_in_a_requirements_folder_are_relative_to_the_root() -> None
     assert plan.install_project and plan.project_extras == ("test",)
     assert "pytest-mock" in names(plan)
     assert not plan.notes
+
+
+def test_unknown_pytest_ini_keys_are_noted() -> None:
+    toml = PEP621 + '[tool.pytest.ini_options]\ntestpaths = ["tests"]\nmystery_option = "x"\n'
+    plan = plan_test_env({"pyproject.toml": toml.encode()})
+    assert any("mystery_option" in n and "install_command" in n for n in plan.notes)
+    assert not any("testpaths" in n for n in plan.notes)
