@@ -8,6 +8,7 @@ what it could not honour. `Collector.plan()` freezes the result into a `TestEnvP
 from __future__ import annotations
 
 import configparser
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -164,11 +165,12 @@ def parse_ini(text: str, path: str, out: Collector) -> configparser.RawConfigPar
 
 
 def ini_lines(value: str) -> list[str]:
-    """The non-empty, non-comment lines of a multi-line INI value."""
+    """The lines of a multi-line INI value as setuptools and tox read them: `\\` continuations
+    joined, comments (whole-line, or after whitespace) removed, empty lines dropped."""
     lines = []
-    for raw in value.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
+    for raw in re.sub(r"\\[ \t]*\r?\n", " ", value).splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
             lines.append(line)
     return lines
 

@@ -847,3 +847,15 @@ def test_unknown_pytest_ini_keys_are_noted() -> None:
     plan = plan_test_env({"pyproject.toml": toml.encode()})
     assert any("mystery_option" in n and "install_command" in n for n in plan.notes)
     assert not any("testpaths" in n for n in plan.notes)
+
+
+def test_ini_values_with_continuations_and_inline_comments() -> None:
+    cfg = (
+        "[metadata]\nname = demo\n[options.extras_require]\ntesting =\n    # upstream\n"
+        '    pytest-black >= 0.3.7; \\\n        python_implementation != "PyPy"\n    pytest-cov  # coverage\n'
+    )
+    tox = "[tox]\nenvlist = py\n[testenv]\ndeps =\n    setuptools_scm # to avoid .eggs\n"
+    plan = plan_test_env({"setup.cfg": cfg.encode(), "setup.py": b"", "tox.ini": tox.encode()})
+    assert 'pytest-black>=0.3.7; platform_python_implementation != "PyPy"' in plan.requirements
+    assert {"pytest-cov", "setuptools-scm"} <= names(plan)
+    assert plan.notes == ()
