@@ -50,7 +50,7 @@ def read_project(out: Collector, pyproject: dict[str, Any] | None) -> Project:
     _read_name(out, data)
     pep621 = table(data.get("project"))
     if pep621:
-        _read_pep621(out, pep621, project)
+        _read_pep621(out, pep621, project, data)
     tool = table(data.get("tool"))
     if "poetry" in tool:
         project.poetry_groups = read_poetry(
@@ -64,8 +64,6 @@ def read_project(out: Collector, pyproject: dict[str, Any] | None) -> Project:
         _read_setup_cfg(out, project)
     if not out.install_project and "setup.py" in out.files:
         _read_setup_py(out, project)
-    if out.install_project:
-        _build_requires(out, data)
     return project
 
 
@@ -89,10 +87,25 @@ def _read_name(out: Collector, data: dict[str, Any]) -> None:
         out.project_name = canonicalize_name(literal)
 
 
-def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project) -> None:
-    out.install_project = True
+def _packaged(out: Collector, data: dict[str, Any]) -> bool:
+    """Whether the [project] is a package to install. uv's rule: `[tool.uv] package` if set,
+    else only with a [build-system] (a setup.py/setup.cfg also makes it one for pip)."""
+    package = table(table(data.get("tool")).get("uv")).get("package")
+    if isinstance(package, bool):
+        return package
+    return "build-system" in data or "setup.py" in out.files or "setup.cfg" in out.files
+
+
+def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project, data: dict[str, Any]) -> None:
     out.key_file("pyproject.toml")
-    out.source("pyproject.toml [project]: install the project")
+    if _packaged(out, data):
+        out.install_project = True
+        out.source("pyproject.toml [project]: install the project")
+    else:
+        out.source(
+            "pyproject.toml [project] without [build-system] (or [tool.uv] package = false): "
+            "not a package; its dependencies are installed, the project itself is not"
+        )
     dynamic = string_list(pep621.get("dynamic"))
     if "dependencies" in dynamic:
         _dynamic_from_setuptools(out, "dependencies", "pyproject.toml [project] dynamic dependencies")
@@ -229,7 +242,10 @@ def _callee(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def _build_requires(out: Collector, data: dict[str, Any]) -> None:
+def add_build_requires(out: Collector, data: dict[str, Any]) -> None:
+    """What installing the project without build isolation needs (only when it is installed)."""
+    if not out.install_project:
+        return
     build = table(data.get("build-system"))
     if "requires" in build:
         out.add_requirements(string_list(build["requires"]), "pyproject.toml [build-system] requires")

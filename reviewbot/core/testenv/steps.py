@@ -9,7 +9,7 @@ from reviewbot.core.testenv.groups import DependencyGroups, choose
 from reviewbot.core.testenv.locks import pin_to_lock
 from reviewbot.core.testenv.nox import read_nox
 from reviewbot.core.testenv.poetry import install_poetry_groups
-from reviewbot.core.testenv.project import Project, read_project
+from reviewbot.core.testenv.project import Project, add_build_requires, read_project
 from reviewbot.core.testenv.pytest_plugins import add_pytest_plugins
 from reviewbot.core.testenv.reqfile import parse_lines, use_requirement_file
 from reviewbot.core.testenv.toolgroups import (
@@ -49,6 +49,7 @@ def run_steps(out: Collector) -> None:
         _tox(out, tox, groups)
     _nox(out, groups)
     _extras(out, project)
+    add_build_requires(out, data)
     add_pytest_plugins(out, lambda module: _is_local(out, module))
     if not out.declares("pytest"):
         out.add_requirements(

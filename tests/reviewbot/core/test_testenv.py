@@ -694,7 +694,7 @@ def test_builtin_and_local_plugins_need_nothing() -> None:
     ini = "[pytest]\naddopts = -p pytester -p _pytest.legacypath -ptests.fixtures -p no:randomly -n4\n"
     files = {"pytest.ini": ini.encode(), "pyproject.toml": PEP621.encode(), "tests/fixtures.py": b""}
     plan = plan_test_env(files)
-    assert names(plan) == {"attrs", "pytest", "pytest-xdist", "setuptools", "wheel"}  # PEP 517 default
+    assert names(plan) == {"attrs", "pytest", "pytest-xdist"}
     assert plan.notes == ()
 
 
@@ -859,3 +859,13 @@ def test_ini_values_with_continuations_and_inline_comments() -> None:
     assert 'pytest-black>=0.3.7; platform_python_implementation != "PyPy"' in plan.requirements
     assert {"pytest-cov", "setuptools-scm"} <= names(plan)
     assert plan.notes == ()
+
+
+def test_project_without_build_system_is_not_a_package_unless_something_installs_it() -> None:
+    plan = plan_test_env({"pyproject.toml": PEP621.encode()})
+    assert not plan.install_project and names(plan) == {"attrs", "pytest"}
+    assert has_source(plan, "not a package")
+    forced = plan_test_env({"pyproject.toml": (PEP621 + "[tool.uv]\npackage = true\n").encode()})
+    assert forced.install_project and {"setuptools", "wheel"} <= names(forced)
+    via_tox = plan_test_env({"pyproject.toml": PEP621.encode(), "tox.ini": b"[testenv]\nextras = test\n"})
+    assert via_tox.install_project and "setuptools" in names(via_tox)  # build needs come last
