@@ -23,7 +23,7 @@ from reviewbot.core.testenv.versioning import add_version_env
 
 _NAMED = r"(?:test|tests|testing|dev)"
 _REQ_FILE = re.compile(
-    rf"^(?:(?P<dir>requirements|reqs|requirements\.d|\.requirements)/(?P<short>{_NAMED})\.(?:txt|in)"
+    rf"^(?:(?:requirements|reqs|requirements\.d|\.requirements)/{_NAMED}\.(?:txt|in)"
     rf"|(?:(?:requirements|reqs|requirements\.d|\.requirements|ci)/)?(?:{_NAMED}[-_.]requirements|requirements[-_.]"
     rf"{_NAMED})\.(?:txt|in)"
     r"|(?:tests|test|testing)/requirements\.(?:txt|in))$",
