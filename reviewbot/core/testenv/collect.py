@@ -8,9 +8,11 @@ what it could not honour. `Collector.plan()` freezes the result into a `TestEnvP
 from __future__ import annotations
 
 import configparser
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -36,7 +38,9 @@ class Collector:
     notes: list[str] = field(default_factory=list)
     project_name: str | None = None  # canonical name of the project, when declared
     declared: set[str] = field(default_factory=set)  # canonical names of what is installed
+    in_files: set[str] = field(default_factory=set)  # ... of what requirement_files install
     _warned: set[str] = field(default_factory=set)
+    _parsed: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # TOML read once
 
     # ---- reading -------------------------------------------------------------------------
     def text(self, path: str) -> str | None:
@@ -54,14 +58,17 @@ class Collector:
             return None
 
     def toml(self, path: str) -> dict[str, Any] | None:
+        if path in self._parsed:
+            return self._parsed[path]
         text = self.text(path)
-        if text is None:
-            return None
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            self.note_once(path, f"{path}: not valid TOML ({exc}); not read")
-            return None
+        result = None
+        if text is not None:
+            try:
+                result = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                self.note_once(path, f"{path}: not valid TOML ({exc}); not read")
+        self._parsed[path] = result
+        return result
 
     def ini(self, path: str) -> configparser.RawConfigParser | None:
         text = self.text(path)
@@ -140,7 +147,7 @@ class Collector:
             install_project=self.install_project,
             project_extras=tuple(self.project_extras),
             dynamic_dependencies=self.dynamic_dependencies,
-            env=dict(self.env),
+            env=MappingProxyType(dict(self.env)),
             key_files=tuple(self.key_files),
             sources=tuple(self.sources),
             notes=tuple(self.notes),
@@ -158,11 +165,12 @@ def parse_ini(text: str, path: str, out: Collector) -> configparser.RawConfigPar
 
 
 def ini_lines(value: str) -> list[str]:
-    """The non-empty, non-comment lines of a multi-line INI value."""
+    """The lines of a multi-line INI value as setuptools and tox read them: `\\` continuations
+    joined, comments (whole-line, or after whitespace) removed, empty lines dropped."""
     lines = []
-    for raw in value.splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
+    for raw in re.sub(r"\\[ \t]*\r?\n", " ", value).splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw).strip()
+        if line:
             lines.append(line)
     return lines
 

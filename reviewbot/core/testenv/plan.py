@@ -34,7 +34,9 @@ class TestEnvPlan:
     # The project's own dependencies cannot be read statically (setup.py, dynamic = [...]):
     # install it with its dependencies, uncached.
     dynamic_dependencies: bool = False
-    # Environment for the install, e.g. SETUPTOOLS_SCM_PRETEND_VERSION (the sandbox has no .git).
+    # Environment for installing the project itself, e.g. SETUPTOOLS_SCM_PRETEND_VERSION (the
+    # sandbox has no .git). Set it for that step only: an sdist among the requirements that is
+    # built with setuptools-scm would otherwise take the project's version.
     env: Mapping[str, str] = field(default_factory=dict, hash=False)
     # Repo-relative files whose bytes key the cache (besides the plan itself).
     key_files: tuple[str, ...] = ()

@@ -18,6 +18,12 @@ from reviewbot.core.testenv.poetry import read_poetry
 from reviewbot.core.testenv.reqfile import read_requirement_lines
 
 DEFAULT_BUILD_REQUIRES = ("setuptools>=40.8.0",)  # PEP 517's default backend
+# Without build isolation, what a backend asks for in get_requires_for_build_editable must be
+# installed too (the backends' own documented behaviour).
+_EDITABLE_BUILD_NEEDS = (
+    ("setuptools.build_meta", "wheel", "setuptools before 70.1 builds through bdist_wheel"),
+    ("hatchling.build", "editables", "hatchling's editable wheels"),
+)
 
 
 @dataclass
@@ -44,7 +50,7 @@ def read_project(out: Collector, pyproject: dict[str, Any] | None) -> Project:
     _read_name(out, data)
     pep621 = table(data.get("project"))
     if pep621:
-        _read_pep621(out, pep621, project)
+        _read_pep621(out, pep621, project, data)
     tool = table(data.get("tool"))
     if "poetry" in tool:
         project.poetry_groups = read_poetry(
@@ -58,8 +64,6 @@ def read_project(out: Collector, pyproject: dict[str, Any] | None) -> Project:
         _read_setup_cfg(out, project)
     if not out.install_project and "setup.py" in out.files:
         _read_setup_py(out, project)
-    if out.install_project:
-        _build_requires(out, data)
     return project
 
 
@@ -83,10 +87,25 @@ def _read_name(out: Collector, data: dict[str, Any]) -> None:
         out.project_name = canonicalize_name(literal)
 
 
-def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project) -> None:
-    out.install_project = True
+def _packaged(out: Collector, data: dict[str, Any]) -> bool:
+    """Whether the [project] is a package to install. uv's rule: `[tool.uv] package` if set,
+    else only with a [build-system] (a setup.py/setup.cfg also makes it one for pip)."""
+    package = table(table(data.get("tool")).get("uv")).get("package")
+    if isinstance(package, bool):
+        return package
+    return "build-system" in data or "setup.py" in out.files or "setup.cfg" in out.files
+
+
+def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project, data: dict[str, Any]) -> None:
     out.key_file("pyproject.toml")
-    out.source("pyproject.toml [project]: install the project")
+    if _packaged(out, data):
+        out.install_project = True
+        out.source("pyproject.toml [project]: install the project")
+    else:
+        out.source(
+            "pyproject.toml [project] without [build-system] (or [tool.uv] package = false): "
+            "not a package; its dependencies are installed, the project itself is not"
+        )
     dynamic = string_list(pep621.get("dynamic"))
     if "dependencies" in dynamic:
         _dynamic_from_setuptools(out, "dependencies", "pyproject.toml [project] dynamic dependencies")
@@ -96,8 +115,11 @@ def _read_pep621(out: Collector, pep621: dict[str, Any], project: Project) -> No
     for name, items in table(pep621.get("optional-dependencies")).items():
         project.extras[name] = string_list(items)
     if "optional-dependencies" in dynamic:
-        for name in _setuptools_dynamic(out).get("optional-dependencies", {}) or {}:
-            project.extras[name] = None
+        for name, spec in table(_setuptools_dynamic(out).get("optional-dependencies")).items():
+            paths = string_list(table(spec).get("file"))
+            project.extras[name] = (
+                [r for path in paths for r in read_requirement_lines(out, path)] if paths else None
+            )
 
 
 def _setuptools_dynamic(out: Collector) -> dict[str, Any]:
@@ -114,7 +136,7 @@ def _dynamic_from_setuptools(out: Collector, key: str, where: str) -> None:
         out.source(f"{where}: not static, the project installs with its dependencies")
         return
     for path in paths:
-        lines = read_requirement_lines(out, path.lstrip("./") if path.startswith("./") else path)
+        lines = read_requirement_lines(out, path)
         out.add_requirements(lines, f"{path} ([tool.setuptools.dynamic] {key})")
 
 
@@ -142,6 +164,8 @@ def _read_setup_cfg(out: Collector, project: Project) -> None:
         _cfg_requirements(out, cfg.get("options", "install_requires"), "setup.cfg [options] install_requires")
     elif "setup.py" in out.files and "install_requires" in (out.text("setup.py") or ""):
         _mark_dynamic(out, "setup.py install_requires")
+    if cfg.has_option("options", "tests_require"):
+        _cfg_requirements(out, cfg.get("options", "tests_require"), "setup.cfg [options] tests_require")
     project.extras_where = "setup.cfg [options.extras_require]"
     if cfg.has_section("options.extras_require"):
         for name, value in cfg.items("options.extras_require"):
@@ -218,7 +242,10 @@ def _callee(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else ""
 
 
-def _build_requires(out: Collector, data: dict[str, Any]) -> None:
+def add_build_requires(out: Collector, data: dict[str, Any]) -> None:
+    """What installing the project without build isolation needs (only when it is installed)."""
+    if not out.install_project:
+        return
     build = table(data.get("build-system"))
     if "requires" in build:
         out.add_requirements(string_list(build["requires"]), "pyproject.toml [build-system] requires")
@@ -226,3 +253,7 @@ def _build_requires(out: Collector, data: dict[str, Any]) -> None:
         out.add_requirements(
             DEFAULT_BUILD_REQUIRES, "no [build-system] requires: PEP 517's setuptools default"
         )
+    backend = build.get("build-backend", "setuptools.build_meta:__legacy__")
+    for prefix, needs, why in _EDITABLE_BUILD_NEEDS:
+        if isinstance(backend, str) and backend.startswith(prefix) and not out.declares(needs):
+            out.add_requirements([needs], f"{prefix} backend: get_requires_for_build_editable ({why})")

@@ -13,6 +13,7 @@ or `[tool.pytest]`), tox.ini `[pytest]`, setup.cfg `[tool:pytest]`. From it:
 
 from __future__ import annotations
 
+import ast
 import shlex
 import sys
 from collections.abc import Callable, Iterable
@@ -308,20 +309,131 @@ def _required_plugins(value: object) -> list[str]:
     return value.split() if isinstance(value, str) else string_list(value)
 
 
-def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
-    """Add the distributions the pytest configuration needs, each with its reason."""
+# pytest's own ini keys (pytest 8/9); a key in neither this list nor _INI_KEYS is noted.
+_PYTEST_KEYS = frozenset(
+    [
+        "addopts",
+        "cache_dir",
+        "consider_namespace_packages",
+        "console_output_style",
+        "doctest_encoding",
+        "doctest_optionflags",
+        "empty_parameter_set_mark",
+        "enable_assertion_pass_hook",
+        "faulthandler_exit_on_timeout",
+        "faulthandler_timeout",
+        "filterwarnings",
+        "junit_duration_report",
+        "junit_family",
+        "junit_log_passing_tests",
+        "junit_logging",
+        "junit_suite_name",
+        "log_auto_indent",
+        "log_cli",
+        "log_cli_date_format",
+        "log_cli_format",
+        "log_cli_level",
+        "log_date_format",
+        "log_file",
+        "log_file_date_format",
+        "log_file_format",
+        "log_file_level",
+        "log_file_mode",
+        "log_format",
+        "log_level",
+        "markers",
+        "minversion",
+        "norecursedirs",
+        "python_classes",
+        "python_files",
+        "python_functions",
+        "pythonpath",
+        "required_plugins",
+        "testpaths",
+        "tmp_path_retention_count",
+        "tmp_path_retention_policy",
+        "truncation_limit_chars",
+        "truncation_limit_lines",
+        "usefixtures",
+        "verbosity_assertions",
+        "verbosity_test_cases",
+        "verbosity_subtests",
+        "xfail_strict",
+        "strict",
+        "strict_config",
+        "strict_markers",
+        "strict_parametrization_ids",
+        "strict_xfail",
+        "collect_imported_tests",
+        "pytester_example_dir",
+        "disable_test_id_escaping_and_forfeit_all_rights_to_community_support",
+        "ini_options",
+    ]
+)
+_CONFTESTS = (
+    "conftest.py",
+    "tests/conftest.py",
+    "test/conftest.py",
+    "testing/conftest.py",
+    "src/conftest.py",
+)
+
+
+def conftest_plugins(out: Collector, is_local: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """`pytest_plugins = [...]` (string literals) in the top conftest.py files, read with ast."""
+    found: list[tuple[str, str]] = []
+    for path in _CONFTESTS:
+        text = out.text(path) if path in out.files else None
+        try:
+            tree = ast.parse(text or "", path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            out.note(f"{path}: not valid Python; its pytest_plugins were not read")
+            continue
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in stmt.targets
+            ):
+                found += [(_plugin_dist(n), f"{path} pytest_plugins {n!r}") for n in _names(stmt, is_local)]
+    return found
+
+
+def _names(stmt: ast.Assign, is_local: Callable[[str], bool]) -> list[str]:
+    try:
+        value = ast.literal_eval(stmt.value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+        return []
+    names = [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+    return [
+        n for n in names if n not in _BUILTIN_PLUGINS and not n.startswith("_pytest.") and not is_local(n)
+    ]
+
+
+def _config_needs(out: Collector, is_local: Callable[[str], bool]) -> tuple[str, list[tuple[str, str]]]:
     config = read_pytest_config(out)
     if config is None:
-        return
+        return "pytest", []
     where, values = config
     out.add_requirements(_required_plugins(values.get("required_plugins")), f"{where} required_plugins")
     needs = plugins_from_addopts(_addopts_tokens(values.get("addopts"), where, out), is_local)
     keys = {key.lower() for key in values}  # INI keys are case-insensitive (DJANGO_SETTINGS_MODULE)
     needs += [(dist, key) for key, dist in _INI_KEYS.items() if key in keys and dist]
+    unknown = sorted(keys - _PYTEST_KEYS - _INI_KEYS.keys())
+    if unknown:
+        out.note(
+            f"{where}: keys {', '.join(unknown)} are not pytest's own and their plugin is not known "
+            f"to reviewbot; if pytest reports them, {OVERRIDE_HINT}"
+        )
     for module, entry in warning_modules(_list(values.get("filterwarnings"))):
         dist = None if is_local(module) else dist_for_module(module)
         if dist:
             needs.append((dist, f"filterwarnings {entry!r} (module {module})"))
+    return where, needs
+
+
+def add_pytest_plugins(out: Collector, is_local: Callable[[str], bool]) -> None:
+    """Add the distributions the pytest configuration needs, each with its reason."""
+    where, needs = _config_needs(out, is_local)
+    needs += conftest_plugins(out, is_local)
     for dist, why in needs:
         if not dist:
             out.note(f"{where}: {why} names a plugin reviewbot cannot map to a distribution; {OVERRIDE_HINT}")

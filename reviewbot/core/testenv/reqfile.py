@@ -110,7 +110,7 @@ def _parse_line(
     stripped = _TRAILING_OPTIONS.sub("", line)
     if stripped != line:
         parsed.clean = False  # --hash and per-requirement options: inlined without them
-    if not take_local_or_url(out, stripped, base_dir, where):
+    if not take_local_or_url(out, stripped, where):
         parsed.clean = False
         return
     req = out.requirement(stripped, where)
@@ -155,7 +155,7 @@ def _parse_option(
     option, value = match.group(1), match.group(2).strip()
     if option in ("-e", "--editable"):
         parsed.clean = False
-        take_local_or_url(out, value, base_dir, where, editable=True)
+        take_local_or_url(out, value, where, editable=True)
         return
     target = resolve_path(base_dir, value, where, out)
     if target is None:
@@ -176,11 +176,11 @@ def _constraint(out: Collector, target: str, where: str, stack: tuple[str, ...],
         parsed.clean = False
 
 
-def take_local_or_url(
-    out: Collector, spec: str, base_dir: str, where: str, *, editable: bool = False
-) -> bool:
+def take_local_or_url(out: Collector, spec: str, where: str, *, editable: bool = False) -> bool:
     """True when `spec` is an ordinary requirement. A local path to the project root becomes
-    "install the project" (+ extras); other local paths and URLs are noted. False for those."""
+    "install the project" (+ extras); other local paths and URLs are noted. False for those.
+    pip takes local paths relative to the working directory (the repository root), not to the
+    requirements file (only `-r`/`-c` are relative to the file)."""
     if re.match(r"^[\w.+-]+://|^git\+|^hg\+|^svn\+|^bzr\+", spec):
         out.note(f"{where}: {spec!r} is a URL, not an index requirement; not installed, {OVERRIDE_HINT}")
         return False
@@ -189,7 +189,7 @@ def take_local_or_url(
         if editable:
             out.note(f"{where}: -e {spec!r} not understood; ignored")
         return not editable
-    target = posixpath.normpath(posixpath.join(base_dir, match.group(1)))
+    target = posixpath.normpath(match.group(1))
     if target in (".", ""):
         out.install_project = True
         extras = [e.strip() for e in (match.group(2) or "").split(",") if e.strip()]
@@ -201,9 +201,13 @@ def take_local_or_url(
 
 
 def read_requirement_lines(out: Collector, path: str) -> list[str]:
-    """The requirements a file (and its includes) declares, local-path lines applied to `out`."""
-    out.key_file(path)
-    return parse_file(out, path).requirements
+    """The requirements a file named by a declaration (`file:` directives, setuptools dynamic
+    `file = [...]`) and its includes declare, local-path lines applied to `out`."""
+    target = resolve_path("", path, path, out)
+    if target is None:
+        return []
+    out.key_file(target)
+    return parse_file(out, target).requirements
 
 
 def use_requirement_file(out: Collector, path: str, where: str) -> None:
@@ -215,7 +219,9 @@ def use_requirement_file(out: Collector, path: str, where: str) -> None:
         return
     if parsed.clean:
         out.requirement_files.append(path)
-        out.declared.update(canonicalize_name(Requirement(r).name) for r in parsed.requirements)
+        names = {canonicalize_name(Requirement(r).name) for r in parsed.requirements}
+        out.declared.update(names)
+        out.in_files.update(names)
         for file in parsed.files:
             out.key_file(file)
         out.source(f"{where}: {path}" if where != path else path)

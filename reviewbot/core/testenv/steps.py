@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from reviewbot.core.testenv.collect import OVERRIDE_HINT, Collector, table
 from reviewbot.core.testenv.groups import DependencyGroups, choose
+from reviewbot.core.testenv.locks import pin_to_lock
 from reviewbot.core.testenv.nox import read_nox
 from reviewbot.core.testenv.poetry import install_poetry_groups
-from reviewbot.core.testenv.project import Project, read_project
+from reviewbot.core.testenv.project import Project, add_build_requires, read_project
 from reviewbot.core.testenv.pytest_plugins import add_pytest_plugins
 from reviewbot.core.testenv.reqfile import parse_lines, use_requirement_file
-from reviewbot.core.testenv.toolgroups import install_hatch_envs, install_pdm_groups, install_uv_rye_dev
+from reviewbot.core.testenv.toolgroups import (
+    install_hatch_envs,
+    install_pdm_groups,
+    install_pipfile,
+    install_uv_rye_dev,
+)
 from reviewbot.core.testenv.tox import ToxEnv, read_tox
 from reviewbot.core.testenv.versioning import add_version_env
 
 _NAMED = r"(?:test|tests|testing|dev)"
 _REQ_FILE = re.compile(
-    rf"^(?:(?P<dir>requirements|reqs|requirements\.d|\.requirements)/(?P<short>{_NAMED})\.(?:txt|in)"
+    rf"^(?:(?:requirements|reqs|requirements\.d|\.requirements)/{_NAMED}\.(?:txt|in)"
     rf"|(?:(?:requirements|reqs|requirements\.d|\.requirements|ci)/)?(?:{_NAMED}[-_.]requirements|requirements[-_.]"
     rf"{_NAMED})\.(?:txt|in)"
     r"|(?:tests|test|testing)/requirements\.(?:txt|in))$",
@@ -38,16 +43,19 @@ def run_steps(out: Collector) -> None:
     install_pdm_groups(out, data)
     install_uv_rye_dev(out, data)
     install_hatch_envs(out, data)
+    install_pipfile(out)
     _requirement_files(out)
     if tox is not None:
         _tox(out, tox, groups)
     _nox(out, groups)
     _extras(out, project)
+    add_build_requires(out, data)
     add_pytest_plugins(out, lambda module: _is_local(out, module))
     if not out.declares("pytest"):
         out.add_requirements(
             ["pytest"], "reviewbot runs the tests with pytest (the project does not declare it)"
         )
+    pin_to_lock(out)
     add_version_env(out, data)
     _explain_nothing(out)
 
@@ -173,6 +181,3 @@ def _explain_nothing(out: Collector) -> None:
             "no project metadata and no test dependencies were found; only pytest is installed. "
             f"If the tests need more, {OVERRIDE_HINT}"
         )
-
-
-__all__ = ["Any", "run_steps"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reviewbot.core.testenv.collect import Collector, string_list, table
+from reviewbot.core.testenv.collect import OVERRIDE_HINT, Collector, string_list, table
 from reviewbot.core.testenv.groups import TEST_NAMES, choose
 
 # `hatch test` installs these unless [tool.hatch.envs.hatch-test] sets `dependencies` (hatch docs).
@@ -78,3 +78,35 @@ def install_hatch_envs(out: Collector, pyproject: dict[str, Any]) -> None:
             out.install_project = True
             out.add_extras(features)
             out.source(f"{label} features: {', '.join(features)}")
+
+
+def _pipfile_requirement(out: Collector, name: str, spec: object, where: str) -> str | None:
+    if isinstance(spec, str):
+        return name + ("" if spec.strip() == "*" else spec.strip())
+    entry = table(spec)
+    if entry.get("path") in (".", "./"):
+        out.install_project = True
+        out.add_extras(string_list(entry.get("extras")))
+        out.source(f"{where}: {name} is the project itself")
+        return None
+    if any(key in entry for key in ("path", "git", "file", "hg", "svn")):
+        out.note(f"{where}: {name} does not come from an index; not installed, {OVERRIDE_HINT}")
+        return None
+    version = str(entry.get("version", "*")).strip()
+    extras = string_list(entry.get("extras"))
+    text = name + (f"[{','.join(extras)}]" if extras else "") + ("" if version == "*" else version)
+    markers = entry.get("markers")
+    return text + (f"; {markers}" if isinstance(markers, str) else "")
+
+
+def install_pipfile(out: Collector) -> None:
+    """Pipenv's Pipfile: `[dev-packages]` is the development environment; `[packages]` too when
+    the project is not otherwise installable (an application)."""
+    data = out.toml("Pipfile") if "Pipfile" in out.files else None
+    if data is None:
+        return
+    sections = ["dev-packages"] if out.install_project else ["packages", "dev-packages"]
+    for section in sections:
+        where = f"Pipfile [{section}]"
+        reqs = [_pipfile_requirement(out, n, spec, where) for n, spec in table(data.get(section)).items()]
+        out.add_requirements([r for r in reqs if r], where)

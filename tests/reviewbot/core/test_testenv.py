@@ -3,6 +3,7 @@ hostile or unusual inputs. Each assertion names what the project declares, where
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,10 @@ def test_flask_2026_pep735_tests_group_and_flit() -> None:
     assert not {"ruff", "tox", "sphinx", "mypy"} & names(plan)
     assert {"werkzeug", "jinja2", "click"} <= names(plan)  # [project] dependencies
     assert spec(plan, "flit_core") == ["flit_core<4,>=3.11"]  # build-system.requires
+    # uv.lock pins what the maintainers test with (pytest 9.1 removed a name tests/test_cli.py imports)
+    assert spec(plan, "pytest") == ["pytest==9.0.2"]
+    assert spec(plan, "greenlet") == ["greenlet"]  # compiled wheels only: floats
+    assert spec(plan, "markupsafe") == ["markupsafe>=2.1.1"]
     assert has_source(plan, "pyproject.toml [dependency-groups] tests")
     assert plan.env == {}  # flit reads __version__ from the source
     assert plan.notes == ()
@@ -74,7 +79,7 @@ def test_attrs_hatch_vcs_dev_group_including_tests() -> None:
     plan = plan_test_env(corpus("attrs-2026"))
     # dev includes tests, so dev is what maintainers install; tox 3.10-tests adds the cov group
     assert {"hypothesis", "pympler", "pytest", "pytest-xdist", "cloudpickle", "coverage"} <= names(plan)
-    assert spec(plan, "pytest") == ["pytest>9"]
+    assert spec(plan, "pytest") == ["pytest==9.1.1"]  # "pytest>9", pinned by uv.lock
     assert {"hatchling", "hatch-vcs", "hatch-fancy-pypi-readme"} <= names(plan)
     # hatch-vcs without .git: the newest CHANGELOG.md heading is the version
     version = plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"]
@@ -96,6 +101,7 @@ def test_structlog_hatch_vcs_tests_group_and_asyncio_mode() -> None:
         plan
     )
     assert has_source(plan, "asyncio_mode -> pytest-asyncio (already declared)")
+    assert "editables" in names(plan)  # hatchling's editable build asks for it (no build isolation)
     assert (
         plan.env["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_STRUCTLOG"] == plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"]
     )
@@ -107,7 +113,7 @@ def test_pluggy_setuptools_scm_version_satisfies_pytest() -> None:
     assert plan.env["SETUPTOOLS_SCM_PRETEND_VERSION"] == "1.6.0"
     assert plan.env["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_PLUGGY"] == "1.6.0"
     assert {"pytest", "pytest-benchmark", "coverage"} <= names(plan)  # group testing
-    assert {"setuptools", "setuptools-scm"} <= names(plan)
+    assert {"setuptools", "setuptools-scm", "wheel"} <= names(plan)
     assert "pre-commit" not in names(plan)
 
 
@@ -123,9 +129,10 @@ def test_pluggy_2022_setup_cfg_extras_and_tox() -> None:
 def test_tomlkit_poetry_dev_group_converted() -> None:
     plan = plan_test_env(corpus("tomlkit-2026"))
     assert plan.install_project
-    assert spec(plan, "pytest") == ["pytest<8.0.0,>=7.2.0"]  # ^7.2.0
+    assert spec(plan, "pytest") == ["pytest==7.4.4"]  # ^7.2.0, pinned by poetry.lock
     assert spec(plan, "mypy") == ["mypy==1.19.1"]
-    assert spec(plan, "furo") == ["furo<2023.0.0,>=2022.9.29"]
+    assert spec(plan, "pyyaml") == ["PyYAML<7.0,>=6.0"]  # ^6.0: compiled wheels only, not pinned
+    assert has_source(plan, "poetry.lock: pins pytest==7.4.4")
     assert spec(plan, "poetry-core") == ["poetry-core>=1.0.0a9"]
 
 
@@ -687,7 +694,7 @@ def test_builtin_and_local_plugins_need_nothing() -> None:
     ini = "[pytest]\naddopts = -p pytester -p _pytest.legacypath -ptests.fixtures -p no:randomly -n4\n"
     files = {"pytest.ini": ini.encode(), "pyproject.toml": PEP621.encode(), "tests/fixtures.py": b""}
     plan = plan_test_env(files)
-    assert names(plan) == {"attrs", "pytest", "pytest-xdist", "setuptools"}  # setuptools: PEP 517 default
+    assert names(plan) == {"attrs", "pytest", "pytest-xdist"}
     assert plan.notes == ()
 
 
@@ -709,3 +716,156 @@ def test_nox_fstring_extras_install_the_project() -> None:
 def test_plugin_ini_keys_in_toml_are_case_insensitive() -> None:
     toml = PEP621 + '[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = "demo.settings"\n'
     assert "pytest-django" in names(plan_test_env({"pyproject.toml": toml.encode()}))
+
+
+# ---- lock files -----------------------------------------------------------------------------------
+
+LOCK = """version = 1
+[[package]]
+name = "pytest"
+version = "8.3.4"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/pytest-8.3.4-py3-none-any.whl" }]
+[[package]]
+name = "numpy"
+version = "1.26.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/numpy-1.26.0-cp311-cp311-manylinux_2_17_x86_64.whl" }]
+[[package]]
+name = "hypothesis"
+version = "6.1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/hypothesis-6.1.0-py3-none-any.whl" }]
+[[package]]
+name = "hypothesis"
+version = "6.2.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/hypothesis-6.2.0-py3-none-any.whl" }]
+[[package]]
+name = "mock"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/mock-1.0-py3-none-any.whl" }]
+[[package]]
+name = "responses"
+version = "0.25.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/responses-0.25.0-py3-none-any.whl" }]
+"""
+
+
+def test_uv_lock_pins_only_unambiguous_pure_python_satisfying_versions() -> None:
+    toml = (
+        PEP621 + '[dependency-groups]\ntest = ["pytest>=8", "numpy", "hypothesis", "mock>=2", "responses"]\n'
+    )
+    files = {
+        "pyproject.toml": toml.encode(),
+        "uv.lock": LOCK.encode(),
+        "requirements-test.txt": b"responses\n",
+    }
+    plan = plan_test_env(files)
+    assert spec(plan, "pytest") == ["pytest==8.3.4"]
+    assert spec(plan, "numpy") == ["numpy"]  # no pure-Python wheel: an old lock must not force a source build
+    assert spec(plan, "hypothesis") == ["hypothesis"]  # two locked versions (per-Python forks)
+    assert spec(plan, "mock") == ["mock>=2"]  # the lock is stale for it
+    assert spec(plan, "responses") == ["responses"]  # requirements-test.txt (passed with -r) says its own
+    assert has_source(plan, "uv.lock: pins pytest==8.3.4")
+
+
+def test_unreadable_lock_is_a_note() -> None:
+    plan = plan_test_env({"pyproject.toml": PEP621.encode(), "poetry.lock": b"[[package]\nname ="})
+    assert any("poetry.lock: no [[package]] entries" in n for n in plan.notes)
+    assert spec(plan, "attrs") == ["attrs>=22"]
+
+
+def test_setuptools_dynamic_optional_dependencies_and_escaping_file() -> None:
+    toml = (
+        '[project]\nname = "demo"\nversion = "1"\ndynamic = ["dependencies", "optional-dependencies"]\n'
+        '[tool.setuptools.dynamic]\ndependencies = {file = ["../outside.txt"]}\n'
+        "optional-dependencies.test = {file = ['./requirements/test.in']}\n"
+    )
+    plan = plan_test_env({"pyproject.toml": toml.encode(), "requirements/test.in": b"pytest-mock\n"})
+    assert plan.project_extras == ("test",) and "pytest-mock" in names(plan)
+    assert any("outside the repository" in n for n in plan.notes)
+    assert isinstance(plan.env, Mapping) and not isinstance(plan.env, dict)  # frozen like the plan
+
+
+def test_setup_cfg_tests_require() -> None:
+    cfg = "[metadata]\nname = demo\n[options]\ninstall_requires =\n    six\ntests_require =\n    nose2\n"
+    plan = plan_test_env({"setup.cfg": cfg.encode(), "setup.py": b"from setuptools import setup\nsetup()\n"})
+    assert {"six", "nose2"} <= names(plan) and not plan.dynamic_dependencies
+
+
+def test_broken_lock_entry_is_a_note() -> None:
+    lock = '[[package]]\nname = "attrs"\nversion = = "1"\n'
+    plan = plan_test_env({"pyproject.toml": PEP621.encode(), "uv.lock": lock.encode()})
+    assert any("uv.lock: not readable" in n for n in plan.notes)
+
+
+def test_conftest_pytest_plugins() -> None:
+    conftest = b'pytest_plugins = ["pytester", "pytest_asyncio", "tests.fixtures.db", "anyio",'
+    conftest += b' "mystery_plugin"]\n'
+    files = {"pyproject.toml": PEP621.encode(), "tests/conftest.py": conftest, "tests/fixtures/db.py": b""}
+    plan = plan_test_env(files)
+    assert {"pytest-asyncio", "anyio"} <= names(plan)
+    assert any("mystery_plugin" in n for n in plan.notes)
+    assert has_source(plan, "tests/conftest.py pytest_plugins 'pytest_asyncio' -> pytest-asyncio")
+    assert "tests" not in names(plan)
+    broken = plan_test_env({"conftest.py": b"pytest_plugins = [\n"})
+    assert any("conftest.py: not valid Python" in n for n in broken.notes)
+
+
+def test_pipfile_packages_and_dev_packages() -> None:
+    pipfile = """
+[packages]
+flask = {version = ">=2", extras = ["dotenv"]}
+requests = "*"
+app = {path = ".", editable = true}
+lib = {git = "https://example.com/lib.git"}
+[dev-packages]
+pytest = "==7.4.0"
+freezegun = {version = "*", markers = "python_version >= '3.8'"}
+"""
+    plan = plan_test_env({"Pipfile": pipfile.encode(), "app.py": b""})
+    assert "flask[dotenv]>=2" in plan.requirements and "requests" in plan.requirements
+    assert "pytest==7.4.0" in plan.requirements
+    assert 'freezegun; python_version >= "3.8"' in plan.requirements
+    assert plan.install_project
+    assert any("lib does not come from an index" in n for n in plan.notes)
+
+
+def test_local_paths_in_a_requirements_folder_are_relative_to_the_root() -> None:
+    setup = b"from setuptools import setup\nsetup(name='demo', extras_require={'test': ['pytest-mock']})\n"
+    plan = plan_test_env({"setup.py": setup, "requirements/test.txt": b"-e .[test]\n"})
+    assert plan.install_project and plan.project_extras == ("test",)
+    assert "pytest-mock" in names(plan)
+    assert not plan.notes
+
+
+def test_unknown_pytest_ini_keys_are_noted() -> None:
+    toml = PEP621 + '[tool.pytest.ini_options]\ntestpaths = ["tests"]\nmystery_option = "x"\n'
+    plan = plan_test_env({"pyproject.toml": toml.encode()})
+    assert any("mystery_option" in n and "install_command" in n for n in plan.notes)
+    assert not any("testpaths" in n for n in plan.notes)
+
+
+def test_ini_values_with_continuations_and_inline_comments() -> None:
+    cfg = (
+        "[metadata]\nname = demo\n[options.extras_require]\ntesting =\n    # upstream\n"
+        '    pytest-black >= 0.3.7; \\\n        python_implementation != "PyPy"\n    pytest-cov  # coverage\n'
+    )
+    tox = "[tox]\nenvlist = py\n[testenv]\ndeps =\n    setuptools_scm # to avoid .eggs\n"
+    plan = plan_test_env({"setup.cfg": cfg.encode(), "setup.py": b"", "tox.ini": tox.encode()})
+    assert 'pytest-black>=0.3.7; platform_python_implementation != "PyPy"' in plan.requirements
+    assert {"pytest-cov", "setuptools-scm"} <= names(plan)
+    assert plan.notes == ()
+
+
+def test_project_without_build_system_is_not_a_package_unless_something_installs_it() -> None:
+    plan = plan_test_env({"pyproject.toml": PEP621.encode()})
+    assert not plan.install_project and names(plan) == {"attrs", "pytest"}
+    assert has_source(plan, "not a package")
+    forced = plan_test_env({"pyproject.toml": (PEP621 + "[tool.uv]\npackage = true\n").encode()})
+    assert forced.install_project and {"setuptools", "wheel"} <= names(forced)
+    via_tox = plan_test_env({"pyproject.toml": PEP621.encode(), "tox.ini": b"[testenv]\nextras = test\n"})
+    assert via_tox.install_project and "setuptools" in names(via_tox)  # build needs come last
