@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import random
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -335,7 +335,10 @@ class FakeGitHub:
             raise RequestError(401, "A JSON web token could not be decoded")
         try:
             claims = jwt.decode(
-                auth[7:], self.app_public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
+                auth[7:],
+                self.app_public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
             )
         except jwt.PyJWTError as exc:
             raise RequestError(401, f"A JSON web token could not be decoded: {exc}") from None
