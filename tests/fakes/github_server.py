@@ -196,7 +196,7 @@ class FakeGitHub:
         self.read_only = False  # a fork's token
         self.checks_forbidden = False  # a token that may not create check runs (PAT, missing checks: write)
         self.viewer = "octocat"  # GET /user's login, for a personal access token only
-        self.poster: dict[str, Any] = dict(BOT)  # who the token posts as
+        self._app_poster: dict[str, Any] | None = None
         self.app_slug = "reviewbot-app"  # `GET /app`, with a JWT signed by app_public_key's key
         self.app_id = "4242"
         self.app_public_key: bytes | None = None
@@ -328,7 +328,16 @@ class FakeGitHub:
     def play_app(self, public_key_pem: bytes, slug: str = "reviewbot-app") -> None:
         """Act as GitHub for an App: JWT-signed App endpoints, posts by `<slug>[bot]`."""
         self.app_public_key, self.app_slug = public_key_pem, slug
-        self.poster = {"login": f"{slug}[bot]", "id": 90001, "type": "Bot", "site_admin": False}
+        self._app_poster = {"login": f"{slug}[bot]", "id": 90001, "type": "Bot", "site_admin": False}
+
+    @property
+    def poster(self) -> dict[str, Any]:
+        """Who the token posts as: the App's bot, a personal token's user, else github-actions[bot]."""
+        if self._app_poster is not None:
+            return self._app_poster
+        if self.token.startswith(("ghp_", "github_pat_")):
+            return _user(self.viewer)
+        return dict(BOT)
 
     def _check_jwt(self, auth: str) -> None:
         if not auth.startswith("Bearer ") or self.app_public_key is None:
