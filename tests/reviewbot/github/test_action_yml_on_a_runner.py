@@ -216,3 +216,11 @@ def test_when_no_image_can_be_had_the_step_exits_2_with_sarif_and_outputs(world:
     assert sarif["runs"][0]["invocations"][0]["executionSuccessful"] is False
     assert run.outputs["findings"] == "0" and run.outputs["posted"] == "false"
     assert "could not review" in run.summary
+
+
+def test_an_image_named_without_a_digest_is_used_only_if_present_never_pulled(world: World) -> None:
+    run = world.runner("runner-4", {"sandbox-image": f"{world.image_name}:not-on-this-runner"})
+    assert run.step("image-pull").outcome == "skipped" and run.step("image-build").outcome == "skipped"
+    assert "only an image pinned by digest (name@sha256:...) is pulled" in run.step("image-source").log
+    assert run.step("review").exit_code == 2 and run.outputs["sandbox-image-source"] == "unavailable"
+    assert run.outputs["sarif"] and Path(run.outputs["sarif"]).is_file()
