@@ -2,9 +2,18 @@
 #
 #   docker build -t reviewbot .                       # python:3.12-slim base
 #   docker build --build-arg BASE_IMAGE=reviewbot-base:bookworm -t reviewbot .   # a local base
+# BASE_IMAGE (build argument, default python:3.12-slim) is the Python image both stages start
+# from: a registry mirror's copy, or an image you already have when Docker Hub is out of reach.
+# The sandboxes need their own image: docker build --build-arg BASE_IMAGE=... -t reviewbot-sandbox:latest sandbox/
+#
 #   docker run -p 8080:8080 -e REVIEWBOT_WEBHOOK_SECRET=... -e REVIEWBOT_APP_ID=... \
-#       -e REVIEWBOT_PRIVATE_KEY_PATH=/run/secrets/app.pem -v reviewbot-data:/data reviewbot
+#       -e REVIEWBOT_PRIVATE_KEY_PATH=/run/secrets/app.pem -v "$PWD/app.pem:/run/secrets/app.pem:ro" \
+#       -v reviewbot-data:/data reviewbot
 #   docker run ... reviewbot worker                   # scale-out: with REVIEWBOT_QUEUE=redis://...
+#
+# The bot runs as uid 10001, not root: the App's key file must be readable by uid 10001 inside the
+# container. A bind mount (Compose's file `secrets:` too) keeps the host's owner and mode, so on
+# the host: chown 10001:10001 app.pem && chmod 0400 app.pem (README.md, "Running it").
 #
 # Behind a TLS-inspecting proxy, put the proxy's CA bundle at ./build-ca.crt (optional; used by pip
 # in the build stage only, never copied into the final image):

@@ -5,6 +5,11 @@ App auth goes through PyGithub: `Auth.AppAuth` signs the JWT (RS256, `iat` 60 s 
 an installation token. Tokens are cached per installation and refreshed `refresh_margin_s` before
 they expire, so a token handed to a job stays valid for at least that long. Secrets stay in
 `SecretStr` until the moment they go on the wire; nothing here logs them.
+
+`identity()` is the login the bot posts as, whose hidden markers and sticky summary it trusts
+(reviewbot.github.identity): for an App `<slug>[bot]` from `GET /app` with the JWT (fetched once,
+cached); for a personal access token what `GET /user` says. `GET /user` is never sent with an
+installation token: GitHub refuses it (403).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 from pydantic import SecretStr
 
 from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
+from reviewbot.github.identity import ACTIONS_BOT, app_bot_login, is_personal_token
 from reviewbot.settings import Settings
 
 
@@ -45,6 +51,10 @@ class TokenProvider(Protocol):
 
     def forget(self, installation_id: int) -> None: ...
 
+    def identity(self) -> str:
+        """The login reviews are posted as (only its earlier markers are trusted)."""
+        ...
+
 
 def translate(exc: GithubException, what: str) -> CodeHostError:
     """GitHub's errors into reviewbot's tree (auth problems are not worth retrying)."""
@@ -59,6 +69,7 @@ class StaticTokenProvider:
     def __init__(self, token: SecretStr, api_url: str) -> None:
         self._token = token
         self._api_url = api_url
+        self._login: str | None = None
 
     def token(self, installation_id: int | None) -> SecretStr:
         return self._token
@@ -68,6 +79,20 @@ class StaticTokenProvider:
 
     def forget(self, installation_id: int) -> None:
         pass
+
+    def identity(self) -> str:
+        """A personal access token's user (`GET /user`, asked once); any other fixed token is an
+        installation token, which GitHub will not describe: Actions' GITHUB_TOKEN posts as
+        github-actions[bot]. (A GitHub App is configured as one, and named by `GET /app`.)"""
+        if self._login is None:
+            if is_personal_token(self._token.get_secret_value()):
+                try:
+                    self._login = str(self.github(None).get_user().login)
+                except GithubException as exc:
+                    raise translate(exc, "GET /user for github.token") from exc
+            else:
+                self._login = ACTIONS_BOT
+        return self._login
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,7 @@ class AppTokenProvider:
             auth=self._app_auth, base_url=api_url, timeout=15, retry=None, seconds_between_requests=None
         )
         self.requests = 0  # access-token requests made: lets tests and metrics see the cache work
+        self._login: str | None = None
 
     def token(self, installation_id: int | None) -> SecretStr:
         if installation_id is None:
@@ -130,6 +156,19 @@ class AppTokenProvider:
         """An installation was removed or suspended: drop its token."""
         with self._lock:
             self._cache.pop(installation_id, None)
+
+    def identity(self) -> str:
+        """`<slug>[bot]`, from `GET /app` with the App's JWT; asked once, then cached."""
+        with self._lock:
+            if self._login is None:
+                try:
+                    slug = self._integration.get_app().slug
+                except GithubException as exc:
+                    raise translate(exc, "GET /app with the App's JWT") from exc
+                if not slug:
+                    raise CodeHostError("GET /app answered without a slug")
+                self._login = app_bot_login(str(slug))
+            return self._login
 
 
 def token_provider(settings: Settings, read_key: Callable[[str], str] | None = None) -> TokenProvider | None:

@@ -76,7 +76,15 @@ def production_runner(settings: Settings, tokens: TokenProvider | None) -> Revie
         # A fresh token at publish time: the review may have outlived the one used for the clone.
         token = tok.token(job.installation_id).get_secret_value()
         host = PyGithubHost(job.repo_full_name, token, base_url=settings.github.api_url)
-        publish_review(host, job.pr_number, outcome.review, outcome.diff, settings, head_sha=job.head_sha)
+        publish_review(
+            host,
+            job.pr_number,
+            outcome.review,
+            outcome.diff,
+            settings,
+            head_sha=job.head_sha,
+            identity=tok.identity(),
+        )
 
     return CloneReviewPublishRunner(tokens, review, publish, work_dir=settings.data_dir / "work")
 

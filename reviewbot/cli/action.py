@@ -41,13 +41,25 @@ def register(sub: Any) -> None:
         default=None,
         help="sandbox backend (strangers' code is refused by 'process' unless allowed in config)",
     )
+    p.add_argument(
+        "--bot-login",
+        default="",
+        help="the login the token posts as, whose earlier markers are trusted (default: "
+        "github-actions[bot]; a personal access token ghp_/github_pat_ is asked with GET /user)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `reviewbot --help` and the other subcommands never pay for PyGithub.
     from reviewbot.github.action import ActionOptions, run_action
 
-    opts = ActionOptions(fail_on=args.fail_on, config=args.config, sarif=args.sarif, sandbox=args.sandbox)
+    opts = ActionOptions(
+        fail_on=args.fail_on,
+        config=args.config,
+        sarif=args.sarif,
+        sandbox=args.sandbox,
+        bot_login=args.bot_login,
+    )
     code, _ = run_action(opts, dict(os.environ), cwd=Path.cwd(), out=sys.stdout)
     sys.stdout.flush()
     return code

@@ -20,9 +20,17 @@ from reviewbot.core.redact import scrub
 from reviewbot.core.render.markdown import review_markdown
 from reviewbot.core.render.sarif import render_sarif_text
 from reviewbot.core.review import Review
-from reviewbot.core.text import sanitize
-from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError, WorkspaceError
+from reviewbot.core.text import one_line, sanitize
+from reviewbot.errors import (
+    CodeHostAuthError,
+    CodeHostError,
+    ConfigError,
+    ReviewbotError,
+    SandboxUnavailable,
+    WorkspaceError,
+)
 from reviewbot.github.action_env import ActionEnv, Skip, load_payload, pull_event
+from reviewbot.github.identity import action_identity
 from reviewbot.github.publish import PublishResult, publish_review
 from reviewbot.github.pygithub_host import PyGithubHost
 from reviewbot.github.workflow_commands import (
@@ -51,6 +59,7 @@ class ActionOptions:
     config: str = ".reviewbot.toml"
     sarif: Path | None = None
     sandbox: str | None = None
+    bot_login: str = ""
 
 
 def load_action_settings(
@@ -127,12 +136,62 @@ def _describe(result: PublishResult) -> str:
 def run_action(
     opts: ActionOptions, environ: Mapping[str, str], *, cwd: Path, out: TextIO
 ) -> tuple[int, Review | None]:
-    """Returns (exit code before --fail-on mapping is applied by the caller, the review or None)."""
+    """Returns (exit code: 0 clean, 1 findings at/above fail-on, 2 could not review; the review or
+    None). Whatever happens, the SARIF file is written and every output of action.yml is set."""
     env = ActionEnv.from_environ(environ, cwd=cwd)
+    try:
+        return _review_and_post(env, opts, environ, out)
+    except ReviewbotError as exc:
+        _report_failure(env, opts, out, exc)
+        return 2, None
+
+
+def _set_outputs(env: ActionEnv, review: Review, sarif: Path, *, posted: bool) -> None:
+    if env.output is None:
+        return
+    counts = review.counts()
+    values = {f"{s.value}s": str(counts[s]) for s in Severity}
+    values.update(findings=str(len(review.findings)), sarif=str(sarif), posted=str(posted).lower())
+    set_outputs(env.output, values)
+
+
+def _report_failure(env: ActionEnv, opts: ActionOptions, out: TextIO, exc: ReviewbotError) -> None:
+    """reviewbot could not do its job: one clean error line, an empty-but-honest SARIF (the run is
+    marked unsuccessful), the reason in the job summary, and every output set."""
+    reason = sanitize(one_line(str(exc)))
+    if isinstance(exc, SandboxUnavailable):
+        reason += (
+            " (in the Action, the 'Prepare the sandbox image' step provides the image: see its log, "
+            "and the inputs sandbox-base-image and sandbox-image)"
+        )
+    message = f"reviewbot could not review this pull request: {reason}"
+    out.write(annotation("error", message) + "\n")
+    failed = Review(base="", head="", errors=(message,))
+    sarif = _sarif_path(env, opts)
+    try:
+        _write(sarif, render_sarif_text(failed, tool_version=__version__))
+    except WorkspaceError as write_error:
+        out.write(annotation("error", f"reviewbot: {sanitize(str(write_error))}") + "\n")
+    if env.step_summary is not None:
+        append_step_summary(env.step_summary, f"## reviewbot\n\n:x: {scrub(message)}\n")
+    _set_outputs(env, failed, sarif, posted=False)
+
+
+def _skip(env: ActionEnv, opts: ActionOptions, out: TextIO, reason: str) -> tuple[int, Review | None]:
+    out.write(f"reviewbot: nothing to do: {reason}\n")
+    nothing = Review(base="", head="")
+    sarif = _sarif_path(env, opts)
+    _write(sarif, render_sarif_text(nothing, tool_version=__version__))
+    _set_outputs(env, nothing, sarif, posted=False)
+    return 0, None
+
+
+def _review_and_post(
+    env: ActionEnv, opts: ActionOptions, environ: Mapping[str, str], out: TextIO
+) -> tuple[int, Review | None]:
     event = pull_event(env, load_payload(env))
     if isinstance(event, Skip):
-        out.write(f"reviewbot: nothing to do: {event.reason}\n")
-        return 0, None
+        return _skip(env, opts, out, event.reason)
     if not env.repository or "/" not in env.repository:
         raise ConfigError("GITHUB_REPOSITORY is not set to 'owner/name'")
     out.write(f"reviewbot: reviewing #{event.number} {event.base_sha[:12]}...{event.head_sha[:12]}\n")
@@ -165,8 +224,9 @@ def run_action(
     else:
         host = PyGithubHost(env.repository, env.token, base_url=settings.github.api_url)
         try:
+            identity = action_identity(env.token, opts.bot_login, host.whoami)
             result = publish_review(
-                host, event.number, review, outcome.diff, settings, head_sha=event.head_sha
+                host, event.number, review, outcome.diff, settings, head_sha=event.head_sha, identity=identity
             )
             posted = True
             out.write(f"reviewbot: posted: {_describe(result)}\n")
@@ -196,11 +256,7 @@ def run_action(
         log_annotations(out, review)
     if env.step_summary is not None:
         append_step_summary(env.step_summary, scrub(sanitize(markdown)))
-    if env.output is not None:
-        counts = review.counts()
-        values = {f"{s.value}s": str(counts[s]) for s in Severity}
-        values.update(findings=str(len(review.findings)), sarif=str(sarif), posted=str(posted).lower())
-        set_outputs(env.output, values)
+    _set_outputs(env, review, sarif, posted=posted)
     if post_failed:
         return 2, review
     if review.errors:

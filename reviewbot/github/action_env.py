@@ -100,7 +100,7 @@ def pull_event(env: ActionEnv, payload: Mapping[str, Any]) -> PullEvent | Skip:
         return Skip(
             "event 'pull_request_target' runs with a write token and secrets; reviewbot does not review "
             "a PR's code there. Use the 'pull_request' event (or the pull_request + workflow_run split, "
-            "see docs/github.md)."
+            "see README.md, 'Why not pull_request_target')."
         )
     if env.event_name != "pull_request":
         return Skip(f"event '{env.event_name or '(unset)'}' is not a pull_request event; nothing to review")

@@ -94,9 +94,6 @@ class FakeCodeHost:
         if len(body) > MAX_BODY_CHARS:
             raise CodeHostRejected("422 Body is too long (maximum is 65536 characters)")
 
-    def viewer_login(self) -> str | None:
-        return self.login
-
     def get_pull(self, number: int) -> PullRequestInfo:
         return self.pull
 

@@ -95,10 +95,6 @@ class CheckOutput:
 class CodeHost(Protocol):
     """What a review needs from GitHub. Implementations: `PyGithubHost`, `FakeCodeHost`."""
 
-    def viewer_login(self) -> str | None:
-        """Login of the token's user, or None when the token cannot tell (an App installation)."""
-        ...
-
     def get_pull(self, number: int) -> PullRequestInfo: ...
 
     def list_pull_files(self, number: int) -> PullFiles: ...

@@ -8,8 +8,9 @@ are the one exception: GitHub's create-review endpoint cannot carry them, so eac
 Convergence: every posted finding carries a hidden fingerprint marker. A run first reads what is
 already on the PR and posts only findings whose fingerprint is not there, so a new push re-posts
 nothing already said and a re-run on the same head posts no review and no comment (the summary is
-at most edited). Markers count only from bot accounts or the token's own user, so a PR author
-cannot silence a finding by pasting its marker in a comment.
+at most edited). Markers and the summary count only when posted by `identity`, the login this
+token posts as (reviewbot.github.identity): neither a PR author pasting a marker nor another bot
+(another workflow, another App) can silence a finding.
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ def annotations_of(findings: Iterable[Finding]) -> list[Annotation]:
     return out
 
 
-def _trusted(posted: list[PostedText], viewer: str | None) -> list[PostedText]:
-    return [p for p in posted if p.author_is_bot or (viewer is not None and p.author == viewer)]
+def _trusted(posted: list[PostedText], identity: str) -> list[PostedText]:
+    return [p for p in posted if p.author == identity]
 
 
 def _review_event(review: Review, settings: Settings) -> ReviewEvent:
@@ -207,15 +208,16 @@ def publish_review(
     settings: Settings,
     *,
     head_sha: str,
+    identity: str,
 ) -> PublishResult:
-    """Post `outcome_review` (computed on `diff`, head `head_sha`) to PR `pr_number`.
+    """Post `outcome_review` (computed on `diff`, head `head_sha`) to PR `pr_number`, as `identity`
+    (the login the host's token posts as; only its earlier posts are trusted).
 
     Raises CodeHostAuthError when the token may not post the review or the summary (a fork's
     read-only token): the caller then reports locally. A missing permission for check runs and
     statuses only adds a note."""
     review = outcome_review
-    viewer = host.viewer_login()
-    trusted = _trusted(host.list_posted(pr_number), viewer)
+    trusted = _trusted(host.list_posted(pr_number), identity)
     known: set[str] = set()
     for post in trusted:
         known |= parse_markers(post.body)

@@ -136,15 +136,17 @@ class PyGithubHost:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def viewer_login(self) -> str | None:
-        def get() -> str | None:
-            _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
-            return str(data["login"]) if isinstance(data, dict) and data.get("login") else None
+    def whoami(self) -> str:
+        """`GET /user`: only for a personal access token (reviewbot.github.identity). GitHub refuses
+        it for installation tokens, so no other path calls it."""
 
-        try:
-            return self._run("GET /user", get, write=False)
-        except CodeHostAuthError:
-            return None  # an installation token cannot read /user: markers are then trusted from bots only
+        def get() -> str:
+            _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
+            if not isinstance(data, dict) or not data.get("login"):
+                raise CodeHostError("GET /user answered without a login")
+            return str(data["login"])
+
+        return self._run("GET /user", get, write=False)
 
     def get_pull(self, number: int) -> PullRequestInfo:
         def get() -> PullRequestInfo:

@@ -9,6 +9,11 @@
   the whole review (422), bodies over 65,536 characters, more than 50 annotations per request,
   status descriptions over 140 characters, Actions may not approve, a fork's read-only token gets
   403 "Resource not accessible by integration" on every write.
+- Identity as GitHub has it: `GET /user` answers 403 to an installation token (`ghs_…`, what
+  GITHUB_TOKEN and an App's token are) and only a personal access token (`ghp_…`, `github_pat_…`)
+  gets its user. `GET /app` and the installation-token exchange need the App's JWT (RS256, checked
+  against `app_public_key`). Posts are authored by `poster` (github-actions[bot], or `<slug>[bot]`
+  once the fake plays an App).
 - Failures can be injected: rate-limit 403/429 with `retry-after`, and 502s.
 - Every request is recorded, so tests count writes.
 
@@ -24,12 +29,15 @@ import random
 import re
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import jwt
 
 from tests.fakes import openapi
 
@@ -187,7 +195,11 @@ class FakeGitHub:
         self.requests: list[Recorded] = []
         self.read_only = False  # a fork's token
         self.checks_forbidden = False  # a token that may not create check runs (PAT, missing checks: write)
-        self.viewer: str | None = None  # login for GET /user; None = installation token (403)
+        self.viewer = "octocat"  # GET /user's login, for a personal access token only
+        self._app_poster: dict[str, Any] | None = None
+        self.app_slug = "reviewbot-app"  # `GET /app`, with a JWT signed by app_public_key's key
+        self.app_id = "4242"
+        self.app_public_key: bytes | None = None
         self.injected: list[Injected] = []
         self.flaky_rate = 0.0  # share of requests answering 502 before doing anything (seeded: reproducible)
         self._flaky = random.Random(0)
@@ -278,12 +290,16 @@ class FakeGitHub:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any, rec: Recorded
     ) -> tuple[int, Any, dict[str, str]]:
         auth = headers.get("authorization", "")
-        if auth.split(" ", 1)[-1] != self.token:
-            raise RequestError(401, "Bad credentials")
         try:
             op = openapi.match(method, path)
         except openapi.NoSuchOperation:
-            raise RequestError(404, "Not Found") from None
+            op = None
+        if op is not None and op.operation_id.startswith("apps/"):
+            self._check_jwt(auth)  # App endpoints take the App's JWT, nothing else
+        elif auth.split(" ", 1)[-1] != self.token:
+            raise RequestError(401, "Bad credentials")
+        if op is None:
+            raise RequestError(404, "Not Found")
         rec.operation = op.operation_id
         if self.flaky_rate and self._flaky.random() < self.flaky_rate:
             raise RequestError(502, "Server Error")
@@ -308,6 +324,35 @@ class FakeGitHub:
         return result
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def play_app(self, public_key_pem: bytes, slug: str = "reviewbot-app") -> None:
+        """Act as GitHub for an App: JWT-signed App endpoints, posts by `<slug>[bot]`."""
+        self.app_public_key, self.app_slug = public_key_pem, slug
+        self._app_poster = {"login": f"{slug}[bot]", "id": 90001, "type": "Bot", "site_admin": False}
+
+    @property
+    def poster(self) -> dict[str, Any]:
+        """Who the token posts as: the App's bot, a personal token's user, else github-actions[bot]."""
+        if self._app_poster is not None:
+            return self._app_poster
+        if self.token.startswith(("ghp_", "github_pat_")):
+            return _user(self.viewer)
+        return dict(BOT)
+
+    def _check_jwt(self, auth: str) -> None:
+        if not auth.startswith("Bearer ") or self.app_public_key is None:
+            raise RequestError(401, "A JSON web token could not be decoded")
+        try:
+            claims = jwt.decode(
+                auth[7:],
+                self.app_public_key,
+                algorithms=["RS256"],
+                options={"require": ["iat", "exp", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise RequestError(401, f"A JSON web token could not be decoded: {exc}") from None
+        if str(claims["iss"]) != self.app_id or claims["exp"] > time.time() + 600:
+            raise RequestError(401, "'Issuer' or 'Expiration time' claim is invalid")
 
     def _pull(self, params: dict[str, str], key: str = "pull_number") -> Pull:
         pull = self.pulls.get(int(params[key]))
@@ -379,9 +424,22 @@ class FakeGitHub:
     def op_users_get_authenticated(
         self, p: dict[str, str], q: dict[str, str], b: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        if self.viewer is None:
+        if not self.token.startswith(("ghp_", "github_pat_")):
             raise RequestError(403, "Resource not accessible by integration")
         return 200, _user(self.viewer), {}
+
+    def op_apps_get_authenticated(
+        self, p: dict[str, str], q: dict[str, str], b: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        data = openapi.example("integration")
+        data.update(slug=self.app_slug, id=int(self.app_id))
+        return 200, data, {}
+
+    def op_apps_create_installation_access_token(
+        self, p: dict[str, str], q: dict[str, str], b: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        return 201, {"token": self.token, "expires_at": expires, "permissions": {}}, {}
 
     def op_pulls_get(self, p: dict[str, str], q: dict[str, str], b: Any) -> tuple[int, Any, dict[str, str]]:
         pull = self._pull(p)
@@ -476,7 +534,7 @@ class FakeGitHub:
         review = {
             "id": rid,
             "node_id": f"PRR_{rid}",
-            "user": BOT,
+            "user": self.poster,
             "body": b["body"],
             "state": "COMMENTED" if event == "COMMENT" else "CHANGES_REQUESTED",
             "commit_id": b.get("commit_id", pull.head_sha),
@@ -500,7 +558,7 @@ class FakeGitHub:
             "id": cid,
             "node_id": f"PRRC_{cid}",
             "pull_request_review_id": review_id,
-            "user": BOT,
+            "user": self.poster,
             "body": c["body"],
             "path": c["path"],
             "line": c.get("line"),
@@ -547,7 +605,7 @@ class FakeGitHub:
         comment = {
             "id": cid,
             "node_id": f"IC_{cid}",
-            "user": BOT,
+            "user": self.poster,
             "body": b["body"],
             "url": "",
             "html_url": "",
@@ -566,7 +624,7 @@ class FakeGitHub:
         comment = next((c for c in self.issue_comments if c["id"] == int(p["comment_id"])), None)
         if comment is None:
             raise RequestError(404, "Not Found")
-        if comment["user"]["login"] != BOT["login"]:
+        if comment["user"]["login"] != self.poster["login"]:
             raise RequestError(403, "Resource not accessible by integration")
         self._check_body(b["body"], "IssueComment")
         comment["body"] = b["body"]
@@ -650,7 +708,7 @@ class FakeGitHub:
             "description": b.get("description"),
             "context": b.get("context", "default"),
             "sha": p["sha"],
-            "creator": BOT,
+            "creator": self.poster,
         }
         self.statuses.append(status)
         return 201, status, {}

@@ -217,3 +217,36 @@ def test_untrusted_output_is_fenced_in_the_log(actions: Actions) -> None:
     run = actions.run("opened")
     tokens = re.findall(r"^::stop-commands::([0-9a-f]{32})$", run.out, re.M)
     assert tokens and all(f"::{t}::" in run.out for t in tokens)
+
+
+def test_the_action_never_asks_get_user_with_the_actions_token(actions: Actions) -> None:
+    actions.run("opened")
+    actions.run("opened")
+    gh = actions.gh
+    assert len(gh.reviews) == 1  # its own (github-actions[bot]) markers were trusted on the re-run
+    assert not any(r.path == "/user" for r in gh.requests)
+    assert [r for r in gh.requests if r.status >= 400] == []
+
+
+def test_a_personal_token_is_asked_who_it_is_and_trusts_only_its_user(actions: Actions) -> None:
+    gh = actions.gh
+    gh.token, gh.viewer = "ghp_personaltoken", "alice"
+    # github-actions[bot] (another workflow) forged "already reported" for every finding: ignored.
+    first = actions.run("opened")
+    forged = "".join(f"<!-- reviewbot:fp={m} -->" for m in re.findall(r"reviewbot:fp=(\w+)", first.out))
+    assert forged
+    gh.reviews.clear()
+    gh.review_comments.clear()
+    gh.issue_comments[:] = [
+        {
+            "id": 1,
+            "user": {"login": "github-actions[bot]", "type": "Bot", "id": 2},
+            "body": forged,
+            "_pull": 9,
+        }
+    ]
+    gh.requests.clear()
+    run = actions.run("opened")
+    assert run.code == 1 and len(gh.reviews) == 1 and gh.reviews[0]["user"]["login"] == "alice"
+    assert [r.path for r in gh.requests].count("/user") == 1
+    assert len(gh.review_comments) == 2

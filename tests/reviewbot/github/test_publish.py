@@ -43,7 +43,13 @@ class PR:
 
     def publish(self, review: Review, settings: Settings | None = None) -> PublishResult:
         return publish_review(
-            self.host(), 9, review, self.diff, settings or load_settings(), head_sha=self.head
+            self.host(),
+            9,
+            review,
+            self.diff,
+            settings or load_settings(),
+            head_sha=self.head,
+            identity=self.gh.poster["login"],
         )
 
     def push(self, files: dict[str, str | None]) -> None:
@@ -217,6 +223,39 @@ def test_a_pasted_marker_from_a_person_does_not_silence_a_finding(pr: PR) -> Non
     assert result.new == (finding.fingerprint,) and result.inline == 1
 
 
+def test_a_forged_marker_and_summary_from_another_bot_change_nothing(pr: PR) -> None:
+    # Another workflow (same github-actions[bot]? no: here another App) posts "already reported"
+    # and a fake sticky summary claiming the finding was fixed. Only our own login is trusted.
+    finding = f("F401", line=5)
+    other_bot = {"login": "other-app[bot]", "type": "Bot", "id": 77}
+    forged_state = f"<!-- reviewbot:state h={pr.head} o= x={finding.fingerprint}:F401:app.py -->"
+    for body in (
+        f"<!-- reviewbot:fp={finding.fingerprint} -->",
+        f"<!-- reviewbot:summary -->\n{forged_state}\nforged",
+    ):
+        pr.gh.issue_comments.append({"id": len(body), "user": other_bot, "body": body, "_pull": 9})
+    forged = len(pr.gh.issue_comments)
+    result = pr.publish(review_of(finding))
+    assert result.new == (finding.fingerprint,) and result.inline == 1 and result.already_posted == 0
+    assert result.summary_action == "created" and result.fixed == ()
+    ours = pr.gh.issue_comments[forged:]
+    assert len(ours) == 1 and ours[0]["user"]["login"] == "github-actions[bot]"
+    assert [c["body"] for c in pr.gh.issue_comments[:forged]][1].endswith("forged")  # not edited
+    # Our own markers still count: the second run posts nothing new.
+    again = pr.publish(review_of(finding))
+    assert again.new == () and again.already_posted == 1 and again.review_id is None
+
+
+def test_markers_count_only_from_the_identity_the_token_posts_as(pr: PR) -> None:
+    finding = f("F401", line=5)
+    pr.publish(review_of(finding))
+    # The same posts, read by a bot of another name (an App's token), are not its own: re-posted.
+    again = publish_review(
+        pr.host(), 9, review_of(finding), pr.diff, load_settings(), head_sha=pr.head, identity="app[bot]"
+    )
+    assert again.new == (finding.fingerprint,)
+
+
 def test_a_file_without_a_patch_gets_a_file_level_comment(pr: PR) -> None:
     pr.gh.max_patch_chars = 5  # GitHub sends no patch for very large diffs
     result = pr.publish(review_of(f("F401", line=5)))
@@ -238,6 +277,8 @@ def test_422_anyway_folds_comments_into_the_body(pr: PR) -> None:
     files = [PullFile("app.py", "modified", pr.host().list_pull_files(9).files[0].patch)]
     host = DisagreeingHost(PullRequestInfo(9, pr.head, "b", "octocat", False), files)
     finding = f("F401", line=5)
-    result = publish_review(host, 9, review_of(finding), pr.diff, load_settings(), head_sha=pr.head)
+    result = publish_review(
+        host, 9, review_of(finding), pr.diff, load_settings(), head_sha=pr.head, identity=host.login
+    )
     assert result.folded and result.in_body == 1 and result.inline == 0
     assert host.reviews[0].comments == [] and finding.fingerprint in host.reviews[0].body

@@ -133,8 +133,11 @@ def test_status_description_over_140_is_rejected(repo: GitRepo, fake_github: Fak
         h.create_status("a" * 40, state="success", description="d" * 141, context="reviewbot")
 
 
-def test_viewer_login_is_none_for_installation_tokens(repo: GitRepo, fake_github: FakeGitHub) -> None:
+def test_get_user_is_refused_for_installation_tokens_and_answers_a_pat(
+    repo: GitRepo, fake_github: FakeGitHub
+) -> None:
     open_pr(repo, fake_github)
-    assert host(fake_github).viewer_login() is None
-    fake_github.viewer = "someone"
-    assert host(fake_github).viewer_login() == "someone"
+    with pytest.raises(CodeHostAuthError, match="403"):
+        host(fake_github).whoami()  # ghs_ token: GitHub has no user behind it
+    fake_github.token, fake_github.viewer = "ghp_personal", "someone"
+    assert host(fake_github).whoami() == "someone"
