@@ -153,6 +153,7 @@ class OpenAIModel:
             else "max_tokens"
         )
         self.headers: dict[str, str] = {"content-type": "application/json"}
+        self.last_request_chars = 0  # size of the last body sent (the context shrink checks it)
         if api_key:
             if api_version:
                 self.headers["api-key"] = api_key
@@ -160,7 +161,13 @@ class OpenAIModel:
                 self.headers["authorization"] = f"Bearer {api_key}"
 
     def build_body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
@@ -169,12 +176,20 @@ class OpenAIModel:
         }
         if tools:
             body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = "auto"
+            body["tool_choice"] = {"type": "function", "function": {"name": force}} if force else "auto"
         return body
 
     def request(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
     ) -> ModelResponse:
-        body = self.build_body(system, messages, tools, max_tokens=max_tokens)
-        data = self.poster.post(self.url, self.headers, body)
-        return parse_response(data, prompt_chars=len(json.dumps(body["messages"])))
+        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
+        self.last_request_chars = len(json.dumps(body))
+        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
+        return parse_response(data, prompt_chars=self.last_request_chars)
