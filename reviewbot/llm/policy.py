@@ -72,7 +72,7 @@ from reviewbot.llm.prompt import (
     task_prompt,
 )
 from reviewbot.llm.safety import OutputLimits
-from reviewbot.llm.shrink import ESSENTIAL_TOOLS, plan_shrink
+from reviewbot.llm.shrink import ESSENTIAL_TOOLS, compact, plan_shrink
 from reviewbot.llm.tokens import estimate_tokens
 from reviewbot.settings import Settings
 
@@ -129,6 +129,7 @@ class LLMPolicy:
         self.plan: DiffPlan | None = None
         self.task: str | None = None
         self.tool_filter: Collection[str] | None = None  # set when the context is tight
+        self.compact_tools = False  # likewise: schemas without their prose
         self.nudges = self.repeats = 0
         self.force_next = False
         self.final_asked = False
@@ -258,11 +259,12 @@ class LLMPolicy:
 
     def _tools(self, state: AgentState[Any]) -> list[ToolSpec]:
         wanted = self.tool_filter
-        return [
+        specs: list[ToolSpec] = [
             {"name": t["name"], "description": t["description"], "parameters": t["parameters"]}
             for t in state.tools
             if wanted is None or t["name"] in wanted
         ]
+        return [compact(t) for t in specs] if self.compact_tools else specs
 
     def _ask(
         self, state: AgentState[Any], tools: list[ToolSpec], messages: list[Message], *, force: str | None
@@ -298,12 +300,17 @@ class LLMPolicy:
         self.context_tokens, self.max_tokens = plan.context_tokens, plan.max_tokens
         self.max_result_tokens = plan.result_tokens
         self.tool_filter = {REPORT_TOOL} if force else ESSENTIAL_TOOLS
+        self.compact_tools = True
         self.task = None  # rebuilt within the new budget (fewer diff files, shorter results)
         tools = self._tools(state)
         messages = self._messages(state, tools)
         smaller = _size(messages, tools)
-        if smaller >= size:
-            raise ContextLengthError(f"the request could not be made smaller than {size:,} characters")
+        if smaller >= size or not plan.fits(smaller):
+            raise ContextLengthError(
+                f"the request could not be made small enough: {smaller:,} characters after shrinking",
+                limit=exc.limit,
+                sent=exc.sent,
+            )
         self.ledger.notes.append(
             f"context window exceeded ({_said(exc)}): request cut from {size:,} to {smaller:,} characters"
         )
