@@ -23,6 +23,7 @@ from reviewbot.core.filtering import dedupe, priority_key
 from reviewbot.core.finding import Finding, fingerprint_of
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.llm.evidence import EvidenceLog
+from reviewbot.llm.ledger import clean
 from reviewbot.llm.model import Model, UsageMeter
 from reviewbot.llm.policy import LLMPolicy
 from reviewbot.llm.prompt import PRInfo
@@ -129,12 +130,11 @@ class Coordinator:
         for name, run in self.runs.items():
             if isinstance(run, BaseException):
                 if ledger is not None:
-                    ledger.errors.append(f"LLM specialist {name} crashed: {type(run).__name__}: {run}")
+                    ledger.errors.append(clean(f"LLM specialist {name} crashed: {type(run).__name__}: {run}"))
                 continue
             if run.report is not None:
                 out.append(list(run.report.findings))
             elif ledger is not None:
-                ledger.errors.append(
-                    f"LLM specialist {name} stopped without a report ({run.stop_reason.value}): {run.message}"
-                )
+                why = f"({run.stop_reason.value}): {run.message}"
+                ledger.skipped.append(clean(f"LLM specialist {name} stopped without a report {why}"))
         return out

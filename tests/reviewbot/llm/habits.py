@@ -15,7 +15,8 @@ from typing import Any
 from tests.fakes.llm_server import Call, Reply, Step, Turn, Wire, call, calls, context_error, error_body, text
 
 HEAD = {
-    "calc.py": "def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n",
+    "calc.py": "def add(a, b):\n    return a + b\n\n\n"
+    "def mean(xs):\n    total = sum(xs)\n    return total / len(xs)\n",
 }
 #: the change with a big generated table too: a prompt with something to cut
 BIG_HEAD = HEAD | {"table.py": "".join(f"VALUE_{i} = {i * 7919 % 1000}  # entry {i}\n" for i in range(400))}
@@ -108,8 +109,10 @@ def slow_model(delay_s: float) -> Handler:
 
     def step(turn: Turn) -> Step:
         if forced(turn):
-            return Step(calls=(Call("report", {"findings": [], "summary": "ran out of time"}),), delay_s=delay_s)
-        return Step(calls=(Call("read_file", {"path": "calc.py", "start_line": next(lines)}),), delay_s=delay_s)
+            report = Call("report", {"findings": [], "summary": "ran out of time"})
+            return Step(calls=(report,), delay_s=delay_s)
+        read = Call("read_file", {"path": "calc.py", "start_line": next(lines)})
+        return Step(calls=(read,), delay_s=delay_s)
 
     return step
 

@@ -93,9 +93,7 @@ def test_duplicates_in_one_batch_are_answered_once_and_not_repeats(tmp_path: Pat
 
 @pytest.mark.parametrize("wire", WIRES)
 def test_slow_model_wraps_up_before_the_wall_clock_with_no_call_cut_off(tmp_path: Path, wire: str) -> None:
-    res, srv = review(
-        tmp_path, wire, habits.slow_model(1.0), env={"REVIEWBOT_AGENT__BUDGET_S": "9"}
-    )
+    res, srv = review(tmp_path, wire, habits.slow_model(1.0), env={"REVIEWBOT_AGENT__BUDGET_S": "9"})
     assert_degraded_but_finished(res)
     assert res.code == 0
     detail = res.llm_row["detail"]
@@ -147,9 +145,7 @@ def test_a_run_that_succeeded_proves_nothing(tmp_path: Path, wire: str) -> None:
 
 @pytest.mark.parametrize("wire", WIRES)
 def test_missing_usage_is_estimated_and_the_token_budget_holds(tmp_path: Path, wire: str) -> None:
-    res, srv = review(
-        tmp_path, wire, habits.missing_usage(), env={"REVIEWBOT_LLM__TOKEN_BUDGET": "12000"}
-    )
+    res, srv = review(tmp_path, wire, habits.missing_usage(), env={"REVIEWBOT_LLM__TOKEN_BUDGET": "12000"})
     assert_degraded_but_finished(res)
     detail = res.llm_row["detail"]
     assert "token budget of 12,000" in detail
