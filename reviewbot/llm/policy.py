@@ -230,8 +230,9 @@ class LLMPolicy:
         if left - REPORT_RESERVE_S < max(expected, REPORT_RESERVE_S):
             return Stop(
                 "time",
-                f"the review's wall-clock budget of {state.budget_s:g}s had {max(left, 0):.1f}s left, "
-                f"less than the model takes to answer (about {expected:.1f}s per call so far)",
+                f"the review's wall-clock budget of {state.budget_s:g}s had {max(left, 0):.1f}s left: "
+                f"not enough for another answer (about {expected:.1f}s each so far, and "
+                f"{REPORT_RESERVE_S:g}s kept to submit the report)",
             )
         if self.meter.total_tokens >= self.token_budget:
             return self._tokens_stop()
@@ -339,12 +340,23 @@ class LLMPolicy:
     def _warn_if_low(self, state: AgentState[Any]) -> None:
         if self.force_next or not self.exchanges or self.exchanges[-1].followup:
             return
-        tokens_left = self.token_budget - self.meter.total_tokens
-        low_tokens = tokens_left < 2 * (self.context_tokens + self.max_tokens)
-        low_time = self._time_left() < 2 * self.pace.expected_s() + 2 * REPORT_RESERVE_S
-        if state.iterations_left <= 3 or low_tokens or low_time:
+        why = self._low(state)
+        if why:
             self.exchanges[-1].followup = LOW
             self.force_next = True
+            self.ledger.notes.append(f"the model was asked to report early: {why}")
+
+    def _low(self, state: AgentState[Any]) -> str:
+        """Which budget is nearly used up ('' when none is)."""
+        tokens_left = self.token_budget - self.meter.total_tokens
+        left = self._time_left()
+        if state.iterations_left <= 3:
+            return f"{state.iterations_left} of {state.max_iterations} iterations left"
+        if tokens_left < 2 * (self.context_tokens + self.max_tokens):
+            return f"{max(tokens_left, 0):,} of {self.token_budget:,} tokens left"
+        if left < 2 * self.pace.expected_s() + 2 * REPORT_RESERVE_S:
+            return f"{left:.1f}s of the wall clock left, about {self.pace.expected_s():.1f}s per answer"
+        return ""
 
     # -- answering calls ------------------------------------------------------------------------
 

@@ -103,12 +103,13 @@ def duplicate_in_batch() -> Handler:
     return step
 
 
-def slow_model(delay_s: float) -> Handler:
-    """Takes `delay_s` per answer and keeps investigating until it is told to report."""
+def slow_model(delay_s: float, *, obeys: bool = True) -> Handler:
+    """Takes `delay_s` per answer and keeps investigating until it is told to report (or, when it
+    does not obey, whatever it is told)."""
     lines = count(1)
 
     def step(turn: Turn) -> Step:
-        if forced(turn):
+        if obeys and forced(turn):
             report = Call("report", {"findings": [], "summary": "ran out of time"})
             return Step(calls=(report,), delay_s=delay_s)
         read = Call("read_file", {"path": "calc.py", "start_line": next(lines)})

@@ -20,6 +20,8 @@ from llm_harness import make_repo
 from tests.fakes.llm_server import LLMServer, Wire
 
 WIRES = ["openai", "anthropic"]
+SLOW_S = 1.0  # a slow model's answer time, small to keep the tests fast ...
+SLOW_BUDGET_S = 9  # ... with a wall clock in proportion (the deterministic part runs first)
 
 
 def review(
@@ -91,15 +93,24 @@ def test_duplicates_in_one_batch_are_answered_once_and_not_repeats(tmp_path: Pat
     assert "same call as another one in this turn" in str(srv.requests[1]["messages"][-1])
 
 
-@pytest.mark.parametrize("wire", WIRES)
-def test_slow_model_wraps_up_before_the_wall_clock_with_no_call_cut_off(tmp_path: Path, wire: str) -> None:
-    res, srv = review(tmp_path, wire, habits.slow_model(1.0), env={"REVIEWBOT_AGENT__BUDGET_S": "9"})
+@pytest.mark.parametrize(("wire", "obeys"), [("openai", True), ("openai", False), ("anthropic", False)])
+def test_slow_model_wraps_up_before_the_wall_clock_with_no_call_cut_off(
+    tmp_path: Path, wire: str, obeys: bool
+) -> None:
+    slow = habits.slow_model(SLOW_S, obeys=obeys)
+    res, srv = review(tmp_path, wire, slow, env={"REVIEWBOT_AGENT__BUDGET_S": str(SLOW_BUDGET_S)})
     assert_degraded_but_finished(res)
     assert res.code == 0
     detail = res.llm_row["detail"]
     # every request the model got was answered and used: none started that could not finish
     assert f"LLM: {len(srv.requests)} call" in detail and "without an answer" not in detail
     assert len(srv.requests) >= 2
+    assert "s of the wall clock left" in detail  # the note says what stopped it
+    if obeys:  # it was asked in time, and its report was used
+        assert res.llm_row["status"] == "ok" and not res.review["partial"]  # type: ignore[index]
+    else:  # it was not: the wall clock stopped it, and the review says so
+        assert res.llm_row["status"] == "timeout" and res.review["partial"]  # type: ignore[index]
+        assert f"wall-clock budget of {SLOW_BUDGET_S}s" in detail
 
 
 @pytest.mark.parametrize("wire", WIRES)
