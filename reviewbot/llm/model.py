@@ -130,10 +130,6 @@ class ContextLengthError(ModelError):
         self.sent = sent
 
 
-class TokenBudgetExhausted(ModelError):
-    """The review's token budget is used up; the review is partial."""
-
-
 @dataclass
 class UsageMeter:
     """Tokens, calls and cost of one review. Prices are USD per million tokens (None = unpriced)."""

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.agent.events import canonical_json
-from reviewbot.agent.loop import Action, AgentState, CallTool, Policy, StopReason
+from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, Policy, StopReason
 from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
@@ -469,6 +469,8 @@ class LLMPolicy:
         self.stop = stop
         if stop.budget:
             self.partial_reason = stop.text
+        for call in self.queue:  # every call of a turn gets an answer, or the API refuses the next
+            self._answer(call, ok=False, text="not run: the review is wrapping up", log=False)
         self.queue.clear()
         if ask and not self.final_asked and self._can_ask_once_more(state):
             self.final_asked = True
@@ -527,6 +529,8 @@ class LLMPolicy:
     ) -> Action:
         merged = dedupe([*self.base_findings, *findings])
         self.ledger.finish(_deps_ledger(state), notes, self.stop, self._not_reviewed())
+        if REPORT_TOOL not in {t["name"] for t in state.tools}:
+            return Finish(reason="; ".join(self.ledger.lines()))
         text = "\n\n".join(p for p in (summary, *self.ledger.lines()) if p)
         return CallTool(
             name=REPORT_TOOL,

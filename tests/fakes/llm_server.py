@@ -52,6 +52,33 @@ def validator(wire: Wire, root: Literal["request", "response", "error"]) -> Draf
         return _validators[key]
 
 
+def pairing_errors(wire: Wire, body: dict[str, Any]) -> list[str]:
+    """Both APIs refuse a conversation in which a tool call of the model is not answered by a tool
+    result (OpenAI: `tool` messages after the assistant turn; Anthropic: `tool_result` blocks in the
+    next user turn). The schemas cannot say that, so it is checked here."""
+    errors: list[str] = []
+    messages = body.get("messages") or []
+    for i, msg in enumerate(messages):
+        if msg.get("role") != "assistant":
+            continue
+        if wire == "openai":
+            wanted = {c.get("id") for c in msg.get("tool_calls") or []}
+            answered = set()
+            for later in messages[i + 1 :]:
+                if later.get("role") != "tool":
+                    break
+                answered.add(later.get("tool_call_id"))
+        else:
+            content = msg.get("content") if isinstance(msg.get("content"), list) else []
+            wanted = {b.get("id") for b in content if b.get("type") == "tool_use"}
+            nxt = messages[i + 1] if i + 1 < len(messages) else {}
+            blocks = nxt.get("content") if isinstance(nxt.get("content"), list) else []
+            answered = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
+        if wanted - answered:
+            errors.append(f"messages/{i}: tool calls without a result: {sorted(map(str, wanted - answered))}")
+    return errors
+
+
 def schema_errors(wire: Wire, root: Literal["request", "response", "error"], body: Any) -> list[str]:
     errs = sorted(validator(wire, root).iter_errors(body), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in errs[:5]]
@@ -365,7 +392,7 @@ class LLMServer:
             if path.split("?")[0] != want:
                 self.violations.append(f"request #{index + 1} went to {path}, not {want}")
             if self.validate:
-                for err in schema_errors(self.wire, "request", body):
+                for err in schema_errors(self.wire, "request", body) + pairing_errors(self.wire, body):
                     self.violations.append(f"request #{index + 1}: {err}")
             if self.violations:
                 return 400, {}, error_body(self.wire, 400, "; ".join(self.violations[-3:])), 0.0

@@ -80,8 +80,12 @@ def json_fence() -> Handler:
 
 
 def repeated_calls() -> Handler:
-    """Reads the same file again and again, whatever it is told."""
-    return lambda turn: call("read_file", path="calc.py")
+    """Reads the same file again and again, whatever it is told (and looks up something new in
+    the same turn: that call must still get an answer when the policy wraps up)."""
+    words = count(1)
+    return lambda turn: calls(
+        Call("read_file", {"path": "calc.py"}), Call("search_code", {"pattern": f"word{next(words)}"})
+    )
 
 
 def duplicate_in_batch() -> Handler:
