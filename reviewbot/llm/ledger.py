@@ -15,7 +15,7 @@ from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.text import one_line
 from reviewbot.llm.http import scrub_urls
 from reviewbot.llm.model import UsageMeter
-from reviewbot.llm.pacing import Pace, Stop
+from reviewbot.llm.pacing import Stop
 
 
 def clean(text: str) -> str:
@@ -26,9 +26,9 @@ def clean(text: str) -> str:
 class LLMLedger:
     model_name: str
     meter: UsageMeter
-    pace: Pace
     record: bool = True  # specialists of a multi-agent review leave the row to the coordinator
     failed: int = 0  # model calls that got no usable answer
+    seconds: float = 0.0  # time spent in model calls, answered or not
     answered: bool = False  # the model's own answer (report, JSON block or prose) was used
     outcome: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -82,6 +82,6 @@ class LLMLedger:
         return ToolRun(
             name=f"llm {self.model_name}",
             status=status,
-            duration_s=round(self.pace.total, 3),
+            duration_s=round(self.seconds, 3),
             detail=clean(detail),
         )

@@ -45,10 +45,6 @@ class Pace:
             seconds if self.average is None else (1 - EMA_WEIGHT) * self.average + EMA_WEIGHT * seconds
         )
 
-    @property
-    def total(self) -> float:
-        return sum(self.samples)
-
     def expected_s(self) -> float:
         """How long the next answer should be given (0 before any was measured)."""
         if self.average is None:

@@ -135,7 +135,7 @@ class LLMPolicy:
         self.final_asked = False
         self.pace = Pace()
         self.deadline = float("inf")
-        self.ledger = LLMLedger(model.name, self.meter, self.pace, record=record_usage)
+        self.ledger = LLMLedger(model.name, self.meter, record=record_usage)
         self.stop: Stop | None = None
         self.partial_reason: str | None = None  # read by run_review: a budget ran out
         self.processed: Processed | None = None
@@ -272,26 +272,37 @@ class LLMPolicy:
     ) -> ModelResponse:
         size = _size(messages, tools)
         for attempt in range(MAX_SHRINKS + 1):
-            started = time.monotonic()
             timeout = max(min(self._time_left() - REPORT_RESERVE_S, self.settings.llm.timeout_s), 0.5)
             try:
-                response = self.model.request(
-                    SYSTEM_PROMPT, messages, tools, max_tokens=self.max_tokens, force=force, timeout_s=timeout
-                )
+                response = self._timed(messages, tools, force=force, timeout_s=timeout)
             except ContextLengthError as exc:
-                self.pace.observe(time.monotonic() - started)
-                self.ledger.failed += 1
                 if attempt == MAX_SHRINKS:
                     raise
                 tools, messages, size = self._shrink(state, exc, size, force)
                 continue
-            except ModelError:
-                self.ledger.failed += 1
-                raise
-            self.pace.observe(time.monotonic() - started)
             self.meter.add(response.usage)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _timed(
+        self, messages: list[Message], tools: list[ToolSpec], *, force: str | None, timeout_s: float
+    ) -> ModelResponse:
+        """One model call, timed: answers (and refusals of a too long prompt, which took the
+        provider a round trip too) teach the pace; every call counts in the LLM row's time."""
+        started = time.monotonic()
+        try:
+            response = self.model.request(
+                SYSTEM_PROMPT, messages, tools, max_tokens=self.max_tokens, force=force, timeout_s=timeout_s
+            )
+        except ModelError as exc:
+            self.ledger.failed += 1
+            if isinstance(exc, ContextLengthError):
+                self.pace.observe(time.monotonic() - started)
+            raise
+        finally:
+            self.ledger.seconds += time.monotonic() - started
+        self.pace.observe(time.monotonic() - started)
+        return response
 
     def _shrink(
         self, state: AgentState[Any], exc: ContextLengthError, size: int, force: str | None

@@ -2,7 +2,9 @@
 
 A result backs a finding only when it *failed* and the failure is about the flagged code:
 - `run_snippet` exited non-zero (or hung until its timeout) and the snippet imports the finding's
-  module or calls its function, or its traceback runs through the finding's file or function;
+  module or calls its function, or its traceback runs through the finding's file or function —
+  unless the snippet itself was broken (a syntax error, an unknown module or name, raised outside
+  the finding's file);
 - `run_tests` at head has failing tests whose output runs through the finding's file or function;
 - `analyze_code` at head reported a finding on the flagged lines of that file.
 A run that succeeded proves nothing about a bug, and a failure elsewhere proves nothing about
@@ -21,6 +23,7 @@ from reviewbot.core.finding import Finding
 from reviewbot.llm.evidence import Evidence
 
 _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)")
+_BROKEN = re.compile(r"^(?:SyntaxError|IndentationError|ModuleNotFoundError|NameError):", re.M)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def _snippet_bears(entry: Evidence, data: dict[str, Any], target: Target) -> boo
     failed = data.get("exit_code") not in (0, None) or data.get("outcome") == "timeout"
     if not failed:
         return False
+    if _BROKEN.search(entry.text) and not _mentions_file(entry.text, target.path):
+        return False  # the snippet itself was broken: it never got to the flagged code
     code = str(entry.args.get("code", ""))
     calls = bool(target.function) and re.search(rf"\b{re.escape(target.function or '')}\s*\(", code)
     traced = _mentions_file(entry.text, target.path) or _mentions_function(entry.text, target.function)

@@ -424,5 +424,9 @@ class LLMServer:
         if self.violations and exc[0] is None:
             raise AssertionError("the LLM fake saw wire-format violations:\n" + "\n".join(self.violations))
 
+    def close(self) -> None:
+        """Stop listening without ever serving (a test of an endpoint nobody answers at)."""
+        self._httpd.server_close()
+
     def check(self) -> None:
         assert not self.violations, "\n".join(self.violations)

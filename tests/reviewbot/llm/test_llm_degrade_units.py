@@ -106,6 +106,10 @@ def test_relevance_of_snippets() -> None:
     assert not bears_on(snippet("from pkg.calc import mean\nprint(mean([1]))", 0), target)  # it passed
     assert not bears_on(snippet("assert 1 == 2", 1, "AssertionError"), target)  # fails, on nothing of it
     assert not bears_on(snippet("import pkg.calculator", 1), target)
+    broken = 'File "/work/head/.reviewbot_snippets/s.py", line 1\nSyntaxError: invalid syntax'
+    assert not bears_on(snippet("from pkg.calc import mean\nmean([]", 1, broken), target)
+    missing = "ModuleNotFoundError: No module named 'pkg'"
+    assert not bears_on(snippet("from pkg.calc import mean", 1, missing), target)
     tests_file = target_of(FLAGGED.model_copy(update={"path": "tests/test_calc.py"}), CODE)
     assert not bears_on(snippet("x()", 1, "File test_calc.py"), target)  # a different file
     assert tests_file.path == "tests/test_calc.py"

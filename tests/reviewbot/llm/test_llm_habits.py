@@ -178,3 +178,14 @@ def test_misconfiguration_exits_2_and_still_writes_the_review(
     assert res.llm_row["status"] == "error" and message in res.llm_row["detail"]
     assert len(srv.requests) == 1
     assert any(r["name"].startswith("ruff") for r in res.review["runs"])
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_an_endpoint_that_cannot_be_reached_exits_2_without_naming_it(tmp_path: Path, wire: Wire) -> None:
+    repo = make_repo(tmp_path, habits.HEAD)
+    srv = LLMServer(wire, habits.refuses_key(wire))  # bound, then closed: nothing listens there
+    srv.close()
+    res = run_cli(repo, srv, env={"REVIEWBOT_LLM__MAX_RETRIES": "1"})
+    assert res.code == 2 and "could not connect" in res.stderr
+    assert res.review is not None and res.llm_row["status"] == "error"
+    assert srv.requests == []
