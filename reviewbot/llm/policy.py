@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection, Sequence
-from pathlib import Path
 from typing import Any
 
 from reviewbot.agent.events import canonical_json
@@ -44,6 +43,7 @@ from reviewbot.errors import ModelError
 from reviewbot.llm.evidence import Evidence, EvidenceLog
 from reviewbot.llm.fallback import fenced_report, prose_summary
 from reviewbot.llm.findings import Processed, process_report
+from reviewbot.llm.head import changed_lines, read_lines
 from reviewbot.llm.ledger import LLMLedger
 from reviewbot.llm.model import (
     AssistantMessage,
@@ -81,7 +81,6 @@ MAX_REPEATS = 3  # calls repeated from earlier turns answered before the policy 
 MAX_SHRINKS = 2  # smaller retries after a context-length error
 MAX_INNER = 6  # answers the policy gives itself (bad JSON, invalid report) within one decision
 REPORT_RESERVE_S = 1.0  # wall clock kept for submitting the report after the last model call
-MAX_FILE_BYTES = 2_000_000
 NUDGE = "Only tool calls are read. Investigate with the tools, or call report to finish."
 FORCED = "Call report now with your findings (as tool arguments, not prose)."
 LOW = "The review's budget is nearly used up: call report now with the findings you have."
@@ -452,8 +451,8 @@ class LLMPolicy:
         return process_report(
             args,
             evidence=self.evidence,
-            read_lines=lambda path: _read_lines(self._deps, path),
-            changed_lines=lambda path: _changed_lines(self._deps, path),
+            read_lines=lambda path: read_lines(self._deps, path),
+            changed_lines=lambda path: changed_lines(self._deps, path),
             limits=self.limits,
             lenient=lenient,
         )
@@ -517,10 +516,13 @@ class LLMPolicy:
             self.exchanges.append(Exchange(AssistantMessage("(no content)"), followup=text))
 
     def _on_model_error(self, state: AgentState[Any], exc: ModelError) -> Action:
-        """A misconfigured endpoint fails the review (after its LLM row is written); a flaky one,
+        """A misconfigured endpoint (key, model, nothing listening, or something that does not
+        speak the API at all) fails the review after its LLM row is written; a flaky or slow one,
         or a prompt that cannot be made to fit, ends the model's part with what there is."""
+        never_answered = self.meter.calls == 0  # then an unreachable or alien endpoint is a setup error
         config = isinstance(exc, ModelConfigError) or (
-            isinstance(exc, ModelUnavailable) and exc.connect and self.meter.calls == 0
+            never_answered
+            and (type(exc) is ModelError or (isinstance(exc, ModelUnavailable) and exc.connect))
         )
         if config:
             self.ledger.record_failure(_deps_ledger(state), str(exc))
@@ -567,33 +569,11 @@ def stop_kind_blocks_asking(stop: Stop | None) -> bool:
     return stop is not None and stop.kind in ("time", "tokens", "context", "unavailable", "prose")
 
 
-# -- what the anchoring needs from the review's deps --------------------------------------------
+# -- helpers ----------------------------------------------------------------------------------------
 
 
 def _deps_ledger(state: AgentState[Any]) -> Any:
     return getattr(state.deps, "ledger", None)
-
-
-def _read_lines(deps: object, path: str) -> list[str] | None:
-    texts = getattr(deps, "head_texts", None)
-    if isinstance(texts, dict) or hasattr(texts, "get"):
-        text = texts.get(path) if texts is not None else None
-        if isinstance(text, str):
-            return text.splitlines()
-    root = getattr(deps, "root", None)
-    if not isinstance(root, Path) or not path or path.startswith("/"):
-        return None
-    base = root.resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file() or target.stat().st_size > MAX_FILE_BYTES:
-        return None
-    return target.read_bytes().decode("utf-8", "replace").splitlines()
-
-
-def _changed_lines(deps: object, path: str) -> Collection[int]:
-    diff = getattr(deps, "diff", None)
-    change = diff.file(path) if diff is not None and hasattr(diff, "file") else None
-    return change.added_lines if change is not None else ()
 
 
 def _key(tool: str, args: dict[str, Any]) -> str:
