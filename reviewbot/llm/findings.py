@@ -96,13 +96,15 @@ def _check(
         return finding.model_copy(
             update={"evidenced": True, "evidence": "\n\n".join(e.describe() for e in backing)}
         )
+    update: dict[str, Any] = {"evidenced": False, "evidence": None, "severity": Severity.NOTE}
     if not quote_ok:
         tally.fabricated += 1
+        update["message"] = f"{finding.message}\n\n(The code this quotes is not in the head revision.)"
     elif cited:
         tally.irrelevant += 1
     else:
         tally.unbacked += 1
-    return finding.model_copy(update={"evidenced": False, "evidence": None, "severity": Severity.NOTE})
+    return finding.model_copy(update=update)
 
 
 def _notes(tally: _Tally, out: Processed, limits: OutputLimits) -> None:

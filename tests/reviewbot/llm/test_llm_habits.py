@@ -142,6 +142,7 @@ def test_fabricated_quote_is_never_an_error(tmp_path: Path, wire: str) -> None:
     assert_degraded_but_finished(res)
     [made_up] = res.llm_findings()
     assert made_up["severity"] == "note" and not made_up["evidenced"] and made_up["start_line"] is None
+    assert "not in the head revision" in made_up["message"]
     assert res.code == 0
 
 
