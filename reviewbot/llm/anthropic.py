@@ -15,6 +15,7 @@ from typing import Any
 from reviewbot.errors import ModelError
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import (
+    ANY_TOOL,
     AssistantMessage,
     Message,
     ModelResponse,
@@ -129,6 +130,14 @@ def parse_response(data: dict[str, Any], *, prompt_chars: int = 0) -> ModelRespo
     )
 
 
+def _tool_choice(force: str | None) -> dict[str, Any]:
+    if force is None:
+        return {"type": "auto"}
+    if force == ANY_TOOL:
+        return {"type": "any"}
+    return {"type": "tool", "name": force}
+
+
 class AnthropicModel:
     """`Model` for the Anthropic Messages API."""
 
@@ -162,7 +171,7 @@ class AnthropicModel:
         }
         if tools:
             body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = {"type": "tool", "name": force} if force else {"type": "auto"}
+            body["tool_choice"] = _tool_choice(force)
         return body
 
     def request(

@@ -1,7 +1,9 @@
 """What to make of a model that answers in prose when the review needs its `report`.
 
 First choice: a fenced JSON block in the prose (```json ... ```) holding the findings — as
-`{"findings": [...], "summary": "..."}`, a bare list of findings, or one finding. It goes through
+`{"findings": [...], "summary": "..."}`, a bare list of findings, or one finding; also a `report`
+call written out as text (`{"name": "report", "arguments": {...}}`, in `<tool_call>` tags as some
+local models do), or an answer that is nothing but that JSON. It goes through
 the same checks as the `report` tool (`findings.process_report`, leniently: invalid items are
 dropped, not sent back). Failing that, the prose itself is kept, through the output filter, as
 the model's summary: one note about the change as a whole, marked as opinion.
@@ -17,11 +19,26 @@ from reviewbot.core.finding import Finding, Severity
 from reviewbot.llm.safety import OutputLimits, filter_text
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON|jsonc)?[ \t]*\r?\n(.*?)```", re.S)
+_TAG = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.S)
 SUMMARY_RULE = "llm-summary"
 _FINDING_KEYS = frozenset({"rule_id", "path", "message"})
 
 
+def _unwrap_call(value: Any) -> Any:
+    """`{"name": "report", "arguments": {...}}` (arguments maybe a JSON string) -> the arguments."""
+    if not (isinstance(value, dict) and value.get("name") == "report"):
+        return value
+    inner = next((value[k] for k in ("arguments", "parameters", "input") if k in value), None)
+    if isinstance(inner, str):
+        try:
+            inner = json.loads(inner)
+        except ValueError:
+            return None
+    return inner
+
+
 def _as_report(value: Any) -> dict[str, Any] | None:
+    value = _unwrap_call(value)
     if isinstance(value, dict) and isinstance(value.get("findings"), list):
         return value
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -32,8 +49,10 @@ def _as_report(value: Any) -> dict[str, Any] | None:
 
 
 def fenced_report(text: str) -> dict[str, Any] | None:
-    """The first fenced JSON block of `text` that holds findings, as `report` arguments."""
-    for block in _FENCE.findall(text or ""):
+    """The first JSON block of `text` that holds findings, as `report` arguments."""
+    stripped = (text or "").strip()
+    whole = [stripped] if stripped.startswith(("{", "[")) else []
+    for block in [*_FENCE.findall(text or ""), *_TAG.findall(text or ""), *whole]:
         try:
             value = json.loads(block)
         except ValueError:

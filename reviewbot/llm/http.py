@@ -43,11 +43,12 @@ _CONTEXT_MARKERS = (
     "too many tokens",
     "exceeds the available context",
     "exceed context limit",
+    "exceed the configured limit",
 )
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s\"'<>)\]]+", re.I)
 # OpenAI: "maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens"
 #         (or "you requested 9100 tokens (9000 in the messages, 100 in the completion)")
-_OPENAI_LIMIT = re.compile(r"maximum context length is (\d[\d,]*) tokens", re.I)
+_OPENAI_LIMIT = re.compile(r"(?:maximum context length is|configured limit of) (\d[\d,]*) tokens", re.I)
 _OPENAI_SENT = re.compile(r"(?:resulted in|requested) (\d[\d,]*) tokens", re.I)
 # Anthropic: "prompt is too long: 208310 tokens > 200000 maximum"
 #            "input length and `max_tokens` exceed context limit: 195000 + 8192 > 200000"
@@ -222,12 +223,14 @@ class JsonPoster:
         if status in (401, 403):
             raise ModelConfigError(
                 f"{self.provider} refused the API key (HTTP {status}): {message}. "
-                "Check REVIEWBOT_LLM_API_KEY (or OPENAI_API_KEY / ANTHROPIC_API_KEY)."
+                "Check REVIEWBOT_LLM_API_KEY (or OPENAI_API_KEY / ANTHROPIC_API_KEY).",
+                status=status,
             )
         if status == 404:
             raise ModelConfigError(
                 f"{self.provider} answered 404 for model {self.model!r}: {message}. "
-                "Check --llm-base-url and --llm-model."
+                "Check --llm-base-url and --llm-model.",
+                status=status,
             )
         if status == 413 or any(m in message.lower() for m in _CONTEXT_MARKERS):
             limit, sent = context_numbers(message)
@@ -236,7 +239,9 @@ class JsonPoster:
                 limit=limit,
                 sent=sent,
             )
-        raise ModelConfigError(f"{self.provider} rejected the request (HTTP {status}): {message}")
+        raise ModelConfigError(
+            f"{self.provider} rejected the request (HTTP {status}): {message}", status=status
+        )
 
     def close(self) -> None:
         self._client.close()

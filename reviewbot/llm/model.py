@@ -88,8 +88,9 @@ class Model(Protocol):
     """An LLM endpoint. `request` sends the whole conversation and returns one assistant turn.
 
     `force` names the one tool the model must call (the report, when the policy needs an answer
-    it can use); `timeout_s` caps this call's wait for the answer (what is left of the review's
-    wall clock), below the adapter's own timeout."""
+    it can use), or is `ANY_TOOL` (some tool call, whichever: for servers that know only that
+    form); `timeout_s` caps this call's wait for the answer (what is left of the review's wall
+    clock), below the adapter's own timeout."""
 
     name: str  # "provider:model", for summaries and traces
 
@@ -105,9 +106,16 @@ class Model(Protocol):
     ) -> ModelResponse: ...
 
 
+ANY_TOOL = "*"  # `force` value: a tool call is required, the model picks which
+
+
 class ModelConfigError(ModelError):
     """The endpoint refused us for a reason only the operator can fix (key, model name, URL):
-    the review cannot be what was asked for, so it fails (exit 2)."""
+    the review cannot be what was asked for, so it fails (exit 2). `status` is the HTTP status."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ModelUnavailable(ModelError):

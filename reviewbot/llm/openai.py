@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 from reviewbot.errors import ModelError
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import (
+    ANY_TOOL,
     AssistantMessage,
     Message,
     ModelResponse,
@@ -127,6 +128,14 @@ def parse_response(data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
     )
 
 
+def _tool_choice(force: str | None) -> str | dict[str, Any]:
+    if force is None:
+        return "auto"
+    if force == ANY_TOOL:
+        return "required"
+    return {"type": "function", "function": {"name": force}}
+
+
 class OpenAIModel:
     """`Model` for OpenAI-compatible chat completions."""
 
@@ -176,7 +185,7 @@ class OpenAIModel:
         }
         if tools:
             body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = {"type": "function", "function": {"name": force}} if force else "auto"
+            body["tool_choice"] = _tool_choice(force)
         return body
 
     def request(

@@ -46,6 +46,7 @@ from reviewbot.llm.findings import Processed, process_report
 from reviewbot.llm.head import changed_lines, read_lines
 from reviewbot.llm.ledger import LLMLedger
 from reviewbot.llm.model import (
+    ANY_TOOL,
     AssistantMessage,
     ContextLengthError,
     Message,
@@ -131,6 +132,7 @@ class LLMPolicy:
         self.compact_tools = False  # likewise: schemas without their prose
         self.nudges = self.repeats = 0
         self.force_next = False
+        self.forcing: str | None = REPORT_TOOL  # how a report is forced (what the server accepts)
         self.final_asked = False
         self.pace = Pace()
         self.deadline = float("inf")
@@ -217,7 +219,7 @@ class LLMPolicy:
         needed = sum(estimate_tokens(_text(m)) for m in messages) + self.max_tokens
         if self.meter.total_tokens + needed > self.token_budget:
             return self._wrap_up(state, self._tokens_stop())
-        force = REPORT_TOOL if self.force_next else None
+        force = self.forcing if self.force_next else None
         response = self._ask(state, tools, messages, force=force)
         return self._take(state, response)
 
@@ -270,18 +272,35 @@ class LLMPolicy:
         self, state: AgentState[Any], tools: list[ToolSpec], messages: list[Message], *, force: str | None
     ) -> ModelResponse:
         size = _size(messages, tools)
-        for attempt in range(MAX_SHRINKS + 1):
+        shrinks = 0
+        while True:
             timeout = max(min(self._time_left() - REPORT_RESERVE_S, self.settings.llm.timeout_s), 0.5)
             try:
                 response = self._timed(messages, tools, force=force, timeout_s=timeout)
             except ContextLengthError as exc:
-                if attempt == MAX_SHRINKS:
+                if shrinks == MAX_SHRINKS:
                     raise
+                shrinks += 1
                 tools, messages, size = self._shrink(state, exc, size, force)
+                continue
+            except ModelConfigError as exc:
+                force = self._weaker_force(force, exc)
                 continue
             self.meter.add(response.usage)
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _weaker_force(self, force: str | None, exc: ModelConfigError) -> str | None:
+        """Some servers refuse a named tool choice (or any forcing) with a 400: ask again with
+        the next weaker form — any tool, then none — and remember what the server takes."""
+        if force is None or exc.status not in (400, 422):
+            raise exc
+        weaker = ANY_TOOL if force != ANY_TOOL else None
+        self.forcing = weaker
+        self.ledger.notes.append(
+            f"the endpoint refused tool_choice forcing {'the report' if force != ANY_TOOL else 'a tool'} "
+            f"(HTTP {exc.status}); asked {'for any tool call' if weaker else 'without forcing'}"
+        )
+        return weaker
 
     def _timed(
         self, messages: list[Message], tools: list[ToolSpec], *, force: str | None, timeout_s: float
@@ -488,7 +507,7 @@ class LLMPolicy:
             try:
                 self.tool_filter = {REPORT_TOOL}
                 tools = self._tools(state)
-                response = self._ask(state, tools, self._messages(state, tools), force=REPORT_TOOL)
+                response = self._ask(state, tools, self._messages(state, tools), force=self.forcing)
             except ModelError as exc:
                 return self._on_model_error(state, exc)
             if response.tool_calls:

@@ -182,3 +182,23 @@ def refuses_key(wire: Wire) -> Handler:
 
 def unknown_model(wire: Wire) -> Handler:
     return lambda turn: Reply(error_body(wire, 404, "model: fake-model does not exist"), 404)
+
+
+def refuses_named_tool_choice(wire: Wire) -> Handler:
+    """A server that knows only `required`/`any` forcing (400 on a named tool): the model answers in
+    prose until forced, then reports what it proved."""
+    seen: dict[str, str] = {}
+
+    def step(turn: Turn) -> Step | Reply:
+        choice = turn.body.get("tool_choice")
+        if turn.index == 0:
+            return PROVE
+        if "id" not in seen:
+            seen["id"] = evidence_id(turn)
+        if forced(turn):
+            return Reply(error_body(wire, 400, "Invalid tool_choice: only auto, none, required"), 400)
+        if choice in ("required", {"type": "any"}):
+            return call("report", findings=[bug(seen["id"])], summary="1 bug")
+        return text("The mean function has a problem with empty lists.")
+
+    return step

@@ -82,6 +82,12 @@ def test_fenced_json_findings_are_found_in_prose() -> None:
     assert fenced_report(f"```json\n{json.dumps(item)}\n```") == {"findings": [item]}
     assert fenced_report("```json\n{not json}\n```\nno findings here") is None
     assert fenced_report("```python\nprint(1)\n```") is None
+    call = {"name": "report", "arguments": json.dumps({"findings": [item], "summary": "s"})}
+    assert fenced_report(f"<tool_call>\n{json.dumps(call)}\n</tool_call>") == {
+        "findings": [item],
+        "summary": "s",
+    }
+    assert fenced_report(json.dumps({"findings": [item]})) == {"findings": [item]}
     note = prose_summary("Fine, see ![x](https://evil.example/p?q=1) @octocat", OutputLimits())
     assert note is not None and note.severity.value == "note" and not note.evidenced
     assert "evil.example" not in note.message and "@octocat" not in note.message

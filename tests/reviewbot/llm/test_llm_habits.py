@@ -190,3 +190,12 @@ def test_an_endpoint_that_cannot_be_reached_exits_2_without_naming_it(tmp_path: 
     assert res.code == 2 and "could not connect" in res.stderr
     assert res.review is not None and res.llm_row["status"] == "error"
     assert srv.requests == []
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_a_server_refusing_named_tool_choice_is_asked_for_any_tool(tmp_path: Path, wire: Wire) -> None:
+    res, srv = review(tmp_path, wire, habits.refuses_named_tool_choice(wire), fail_on="error")
+    assert_degraded_but_finished(res, "error")
+    assert res.code == 1 and [f["rule_id"] for f in res.llm_findings()] == ["zero-division"]
+    assert srv.requests[-1]["tool_choice"] == ("required" if wire == "openai" else {"type": "any"})
+    assert "refused tool_choice forcing the report" in res.llm_row["detail"]
