@@ -535,21 +535,15 @@ class LLMPolicy:
             self.exchanges.append(Exchange(AssistantMessage("(no content)"), followup=text))
 
     def _on_model_error(self, state: AgentState[Any], exc: ModelError) -> Action:
-        """A misconfigured endpoint (key, model, nothing listening, or something that does not
-        speak the API at all) fails the review after its LLM row is written; a flaky or slow one,
-        or a prompt that cannot be made to fit, ends the model's part with what there is."""
-        never_answered = self.meter.calls == 0  # then an unreachable or alien endpoint is a setup error
-        config = isinstance(exc, ModelConfigError) or (
-            never_answered
-            and (type(exc) is ModelError or (isinstance(exc, ModelUnavailable) and exc.connect))
-        )
-        if config:
+        """A misconfigured endpoint fails the review after its LLM row is written; a flaky or slow
+        one, a request refused mid-review, or a prompt that cannot be made to fit ends the model's
+        part with what there is."""
+        if _is_setup_error(exc, answered=self.meter.calls > 0):
             self.ledger.record_failure(_deps_ledger(state), str(exc))
             raise ModelConfigError(self.ledger.clean(str(exc))) from exc
         if isinstance(exc, ContextLengthError):
-            stop = Stop(
-                "context", f"the prompt stayed too long for the model's context window ({_said(exc)})"
-            )
+            why = f"the prompt stayed too long for the model's context window ({_said(exc)})"
+            stop = Stop("context", why)
         elif isinstance(exc, ModelUnavailable) and exc.timed_out:
             stop = Stop("time", f"the model did not answer in time: {exc}")
         else:
@@ -593,6 +587,19 @@ def stop_kind_blocks_asking(stop: Stop | None) -> bool:
 
 def _deps_ledger(state: AgentState[Any]) -> Any:
     return getattr(state.deps, "ledger", None)
+
+
+def _is_setup_error(exc: ModelError, *, answered: bool) -> bool:
+    """Key refused, model unknown: always. Before the endpoint ever answered, also nothing
+    listening, something that does not speak the API, or a request refused as malformed. After it
+    answered, a refused request is about this conversation, not the setup."""
+    if isinstance(exc, ContextLengthError):
+        return False
+    if isinstance(exc, ModelConfigError):
+        return exc.status in (401, 403, 404) or not answered
+    if isinstance(exc, ModelUnavailable):
+        return exc.connect and not answered
+    return not answered
 
 
 def _key(tool: str, args: dict[str, Any]) -> str:

@@ -202,3 +202,14 @@ def refuses_named_tool_choice(wire: Wire) -> Handler:
         return text("The mean function has a problem with empty lists.")
 
     return step
+
+
+def refuses_mid_review(wire: Wire) -> Handler:
+    """Answers, then refuses the conversation (a content filter, a proxy's rule): not a setup error."""
+
+    def step(turn: Turn) -> Step | Reply:
+        if turn.index == 0:
+            return PROVE
+        return Reply(error_body(wire, 400, "Invalid prompt: flagged by the content filter"), 400)
+
+    return step

@@ -199,3 +199,11 @@ def test_a_server_refusing_named_tool_choice_is_asked_for_any_tool(tmp_path: Pat
     assert res.code == 1 and [f["rule_id"] for f in res.llm_findings()] == ["zero-division"]
     assert srv.requests[-1]["tool_choice"] == ("required" if wire == "openai" else {"type": "any"})
     assert "refused tool_choice forcing the report" in res.llm_row["detail"]
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_a_request_refused_mid_review_wraps_up(tmp_path: Path, wire: Wire) -> None:
+    res, srv = review(tmp_path, wire, habits.refuses_mid_review(wire))
+    assert_degraded_but_finished(res)
+    assert res.code == 0 and len(srv.requests) == 2
+    assert res.llm_row["status"] == "error" and "rejected the request (HTTP 400)" in res.llm_row["detail"]
