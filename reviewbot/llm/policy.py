@@ -221,7 +221,7 @@ class LLMPolicy:
             return self._wrap_up(state, self._tokens_stop())
         force = self.forcing if self.force_next else None
         response = self._ask(state, tools, messages, force=force)
-        return self._take(state, response)
+        return self._take(state, response, forced=force is not None)
 
     def _guard(self, state: AgentState[Any]) -> Stop | None:
         if state.iterations_left <= 1:
@@ -245,14 +245,14 @@ class LLMPolicy:
     def _time_left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def _take(self, state: AgentState[Any], response: ModelResponse) -> Action | None:
+    def _take(self, state: AgentState[Any], response: ModelResponse, *, forced: bool) -> Action | None:
         if response.tool_calls:
             self.exchanges.append(Exchange(AssistantMessage(response.text, response.tool_calls)))
             self.queue = list(response.tool_calls)
             self.batch = set()
             return None
         self.nudges += 1
-        if self.nudges > MAX_NUDGES or self.final_asked:
+        if forced or self.nudges > MAX_NUDGES or self.final_asked:  # prose even when forced
             return self._from_prose(state, response.text)
         self.force_next = self.force_next or self.nudges == MAX_NUDGES
         followup = FORCED if self.force_next else NUDGE
