@@ -246,3 +246,18 @@ def test_multi_agent_specialists_run_and_are_merged(tmp_path: Path) -> None:
     assert f.evidenced and f.start_line == 7
     assert res.meter.calls == 6
     _ = calls
+
+
+def test_multi_agent_with_a_refused_key_fails_with_its_llm_row(tmp_path: Path) -> None:
+    from tests.fakes.llm_server import Reply, error_body
+
+    repo = make_repo(tmp_path, HEAD)
+    refused = Reply(error_body("openai", 401, "bad key"), 401)
+    with LLMServer("openai", scripted(then=refused)) as srv:
+        settings = settings_for(srv.base_url, "openai", multi_agent=True)
+        res = review_with_llm(repo, settings)
+    assert res.run.stop_reason is StopReason.POLICY_ERROR
+    assert any("refused the API key" in e for e in res.review.errors)
+    [row] = [r for r in res.review.runs if r.name.startswith("llm ")]
+    assert row.status.value == "error" and "refused the API key" in row.detail
+    assert srv.base_url not in " ".join(res.review.errors)
