@@ -116,7 +116,7 @@ class LLMPolicy:
         self.token_budget = llm.token_budget
         self.max_result_tokens = max(llm.context_tokens // 10, 500)
         self.evidence = EvidenceLog()
-        self.results: dict[str, str] = {}  # canonical call -> the text it was answered with
+        self.results: dict[str, str] = {}  # canonical call -> its result, as the model saw it
         for entry in seed:
             self._remember(entry.tool, entry.args, ok=entry.ok, text=entry.text, data=entry.data)
         self.base_findings: list[Finding] = list(base_findings)
@@ -202,7 +202,8 @@ class LLMPolicy:
         self, tool: str, args: dict[str, Any], *, ok: bool, text: str, data: Any = None
     ) -> Evidence:
         entry = self.evidence.add(tool, args, ok=ok, text=text, data=data)
-        self.results.setdefault(_key(tool, args), f"{entry.id} {text}")
+        rendered = render_result(entry.id, tool, text, ok=ok, max_tokens=self.max_result_tokens)
+        self.results.setdefault(_key(tool, args), rendered)  # fenced as data, like any result
         return entry
 
     # -- the model's turns ----------------------------------------------------------------------
@@ -431,7 +432,10 @@ class LLMPolicy:
         key = _key(call.name, call.arguments)
         if key in self.batch:  # the same call twice in one turn: answered once, not a repeat
             self._answer(
-                call, ok=True, text=f"(same call as another one in this turn) {self.results[key]}", log=False
+                call,
+                ok=True,
+                text=f"(same call as another one in this turn; its result:)\n{self.results[key]}",
+                log=False,
             )
             return None
         self.batch.add(key)
@@ -446,7 +450,7 @@ class LLMPolicy:
             call,
             ok=False,
             text=f"not run again: the same call was made before (repeat {self.repeats} of at most "
-            f"{MAX_REPEATS}). Its result was: {self.results[key]}",
+            f"{MAX_REPEATS}). Its result was:\n{self.results[key]}",
             log=False,
         )
         if self.repeats >= MAX_REPEATS:

@@ -138,7 +138,8 @@ def test_repeated_calls_are_answered_by_the_policy_then_wrapped_up(tmp_path: Pat
             ),
         )
     assert res.run.stop_reason is StopReason.REPORTED  # a wrap-up, not a failed review
-    assert "not run again: the same call was made before" in str(srv.requests[2]["messages"])
+    [repeat] = [m["content"] for m in srv.requests[2]["messages"] if "not run again" in str(m["content"])]
+    assert "<<<DATA read_file output" in repeat  # the earlier result, still fenced as data
     assert res.review.errors == () and not res.review.partial
     assert any("repeated earlier tool calls 3 times" in s for s in res.review.skipped)
     read_events = [e for e in res.run.events if e.tool == "read_file" and e.kind == "result"]
