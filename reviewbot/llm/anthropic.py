@@ -1,7 +1,7 @@
 """Anthropic Messages API with tool use: `POST {base}/v1/messages`.
 
 Headers `x-api-key` and `anthropic-version: 2023-06-01` (the documented contract; wire format:
-`/work/shared/llm/anthropic-messages.schema.json`). Tool results travel in *user* turns as
+`tests/reviewbot/llm/schemas/anthropic-messages.schema.json`). Tool results travel in *user* turns as
 `tool_result` blocks, and the API wants user and assistant turns to alternate, so consecutive tool
 results (and a user note after them) are merged into one user turn here.
 """

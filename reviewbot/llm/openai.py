@@ -3,7 +3,8 @@
 One adapter covers OpenAI, Azure OpenAI (set `api_version`: the key then goes in an `api-key`
 header and the base URL is the deployment's, `https://RES.openai.azure.com/openai/deployments/DEP`),
 Ollama (`http://localhost:11434/v1`), vLLM, llama.cpp's server and OpenRouter: they all speak
-`POST {base}/chat/completions`. Wire format: `/work/shared/llm/openai-chat-completions.schema.json`.
+`POST {base}/chat/completions`. Wire format:
+`tests/reviewbot/llm/schemas/openai-chat-completions.schema.json`.
 
 `max_completion_tokens` is what OpenAI and Azure want (`max_tokens` is deprecated there and refused
 by reasoning models); compatible local servers mostly know only `max_tokens`, so the field depends
