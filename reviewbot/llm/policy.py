@@ -17,13 +17,15 @@ Per `decide`:
    model sees the error and corrects its call.
 
 The model's answer is always used. Prose instead of tool calls is nudged; the last nudge forces
-the `report` tool; prose after that is read for a fenced JSON findings block, else kept
-(filtered) as the model's summary. Guards end in a wrap-up, never a failed review: repeated calls,
+the `report` tool (by name; a server that refuses that is asked for any tool, then not forced);
+prose after that is read for a fenced JSON findings block, else kept (filtered) as the model's
+summary. Guards end in a wrap-up, never a failed review: repeated calls,
 the iteration limit, the wall clock (the margin is the measured latency of the model's answers)
 and the token budget make the policy ask once for the report when it can still afford it, and
 otherwise report what it has, with a note saying what stopped it (`pacing.Stop`). A context-length
-error shrinks the request (`shrink.py`). Only a misconfigured endpoint (key, model name) fails the
-review; the deterministic findings are still reported. The "What ran" table always gets an LLM
+error shrinks the request (`shrink.py`). Only a misconfigured endpoint (key refused, unknown model,
+nothing listening, not speaking the API) fails the review; the deterministic findings are still
+reported. The "What ran" table always gets an LLM
 row (`ledger.LLMLedger`).
 """
 
