@@ -6,16 +6,23 @@ growing sets. The scripted model reads one file, then reports; the server answer
 whatever time is not spent in HTTP to the model nor in tools is the loop's and policy's own cost
 (prompt building, history fitting, evidence and line checks, the output filter).
 
+The overhead is also measured with the model habits the policy degrades gracefully for (prose
+instead of the report, a JSON block in prose, duplicated calls in one turn, repeated calls, a
+context-length error then success): the wrap-up paths must not cost more than the plain path.
+Each row's overhead is the loop's share of that review's wall time, and its ratio to the plain
+"report" habit measured in the same run. Target: <= 5% of the review's wall time.
+
     python benchmarks/bench_llm.py            # prints a table
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +34,17 @@ from reviewbot.llm.resolve import build_model  # noqa: E402
 from reviewbot.llm.wiring import llm_tools, policy_factory_for  # noqa: E402
 from reviewbot.review import ReviewRequest, run_review  # noqa: E402
 from reviewbot.settings import load_settings  # noqa: E402
-from tests.fakes.llm_server import LLMServer, Turn, call  # noqa: E402
+from tests.fakes.llm_server import (  # noqa: E402
+    Call,
+    LLMServer,
+    Reply,
+    Step,
+    Turn,
+    call,
+    calls,
+    context_error,
+    text,
+)
 
 CORPUS = ROOT / "tests" / "data" / "corpus" / "toolz" / "toolz"
 FILES = sorted(p for p in CORPUS.rglob("*.py") if p.stat().st_size > 1000)
@@ -42,11 +59,20 @@ class TimedModel:
         self.seconds = 0.0
 
     def request(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
     ) -> ModelResponse:
         start = time.perf_counter()
         try:
-            return self.inner.request(system, messages, tools, max_tokens=max_tokens)
+            return self.inner.request(
+                system, messages, tools, max_tokens=max_tokens, force=force, timeout_s=timeout_s
+            )
         finally:
             self.seconds += time.perf_counter() - start
 
@@ -89,8 +115,51 @@ def script(turn: Turn) -> Any:
     return call("report", findings=[], summary="nothing to add")
 
 
-def one_review(files: list[Path], *, analyzers: bool, context_tokens: int = 32_000) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, LLMServer("openai", script, validate=False) as srv:
+def _prose(turn: Turn) -> Step:
+    return call("get_diff") if turn.index == 0 else text("Looks fine to me, nothing to add.")
+
+
+def _fence(turn: Turn) -> Step:
+    block = json.dumps({"findings": [{"rule_id": "x", "path": "pkg/x.py", "message": "m"}]})
+    return call("get_diff") if turn.index == 0 else text(f"Review:\n```json\n{block}\n```")
+
+
+def _duplicates(turn: Turn) -> Step:
+    if turn.index < 3:
+        twice = Call("search_code", {"pattern": f"def {'abc'[turn.index]}"})
+        return calls(twice, twice)
+    return call("report", findings=[], summary="done")
+
+
+def _repeats(turn: Turn) -> Step:
+    return call("get_diff")
+
+
+def _context(turn: Turn) -> Step | Reply:
+    if turn.index == 0:
+        sent = len(json.dumps(turn.body)) // 4
+        return context_error("openai", limit=int(sent * 0.85), sent=sent)
+    return call("report", findings=[], summary="done")
+
+
+HABITS: dict[str, Callable[[Turn], Any]] = {
+    "report": script,
+    "prose": _prose,
+    "json-fence": _fence,
+    "duplicates": _duplicates,
+    "repeats": _repeats,
+    "context": _context,
+}
+
+
+def one_review(
+    files: list[Path],
+    *,
+    analyzers: bool,
+    context_tokens: int = 32_000,
+    habit: Callable[[Turn], Any] = script,
+) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp, LLMServer("openai", habit, validate=False) as srv:
         repo, lines = make_change(Path(tmp), files)
         overrides: dict[str, Any] = {
             "sandbox": {"backend": "process"},
@@ -135,6 +204,9 @@ def one_review(files: list[Path], *, analyzers: bool, context_tokens: int = 32_0
 
 
 def main() -> int:
+    if "--habits" in sys.argv:  # only the per-habit overhead table
+        habits_table()
+        return 0
     sizes = [1, 2, 4, 8, 16, len(FILES)]
     print(f"{'files':>5} {'lines':>6} {'prompt tok':>10} {'max prompt':>10} {'calls':>5} {'not revd':>8}")
     for n in sizes:
@@ -144,9 +216,7 @@ def main() -> int:
             f"{r['calls']:>5} {r['skipped']:>8}"
         )
     print("\nloop overhead with a zero-latency model (full review: ruff + pytest + LLM), 3 runs:")
-    print(
-        f"{'files':>5} {'total s':>8} {'tools s':>8} {'model s':>12} {'loop s':>13} {'overhead':>8}"
-    )
+    print(f"{'files':>5} {'total s':>8} {'tools s':>8} {'model s':>12} {'loop s':>13} {'overhead':>8}")
     for n in (4, 16):
         for _ in range(3):
             r = one_review(FILES[:n], analyzers=True)
@@ -154,7 +224,27 @@ def main() -> int:
                 f"{r['files']:>5} {r['total_s']:>8.3f} {r['tools_s']:>8.3f} {r['model_s']:>12.3f} "
                 f"{r['loop_s']:>13.4f} {100 * r['loop_s'] / r['total_s']:>7.2f}%"
             )
+    habits_table()
     return 0
+
+
+def habits_table(files: int = 4, runs: int = 5) -> None:
+    """Loop overhead per model habit (median of `runs`), and its ratio to the plain report habit."""
+    print(f"\nloop overhead per model habit ({files} files, full review, median of {runs} runs):")
+    print(f"{'habit':>11} {'calls':>5} {'total s':>8} {'loop s':>8} {'overhead':>8} {'vs report':>9}")
+    base: float | None = None
+    for name, habit in HABITS.items():
+        rows = sorted(
+            (one_review(FILES[:files], analyzers=True, habit=habit) for _ in range(runs)),
+            key=lambda r: r["loop_s"] / r["total_s"],
+        )
+        r = rows[len(rows) // 2]
+        share = r["loop_s"] / r["total_s"]
+        base = share if base is None else base
+        print(
+            f"{name:>11} {r['calls']:>5} {r['total_s']:>8.3f} {r['loop_s']:>8.4f} "
+            f"{100 * share:>7.2f}% {share / base:>8.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -155,6 +155,13 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+_SLACK = 1024  # longer than any token shape: a secret starting within `limit` is redacted whole
+
+
 def safe_text(text: str, limit: int = MAX_EVENT_TEXT) -> str:
     # Redact before clipping so a truncation can not cut a token in half and leave a usable prefix.
-    return clip(redact(text), limit)
+    # Only the part that can be kept (plus slack) is redacted: long outputs cost no more than short.
+    if len(text) <= limit + _SLACK:
+        return clip(redact(text), limit)
+    note = f"... [truncated {len(text) - limit} chars]"
+    return redact(text[: limit + _SLACK])[: max(limit - len(note), 0)] + note

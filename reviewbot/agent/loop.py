@@ -15,7 +15,12 @@ The run stops on, in this order of checks:
 - `max_repeats` repeated calls: a call with the same tool and the same canonical JSON arguments as
   an earlier one is NOT executed; the policy gets an observation saying so instead.
 
-Policies must not assume they always get the last word: on a budget stop the caller gets
+A guard (iterations, wall clock, repeats, a policy's own budget) ends in a wrap-up when the policy
+offers one: a policy with a `wrap_up(state, reason, message)` method is asked once for its last
+word, and a `report` call it returns is executed (the report tool is the bot's own and instant, so
+it runs even past the wall clock); the run then ends REPORTED with the guard in its message, and
+the policy says in its report what stopped it. A `report` call is never refused for lack of time.
+Policies without `wrap_up` must not assume they get the last word: on a guard stop the caller gets
 `AgentRun.report is None` and a stop reason, and builds a partial review from what it has.
 """
 
@@ -224,6 +229,7 @@ class _Run(Generic[DepsT]):
         self.repeats = 0
         self.last: LastCall | None = None
         self.report: Report | None = None
+        self.tools: list[ToolSchema] = []
         self.start = loop.clock()
         if context:
             memory.set_context(**context)
@@ -256,7 +262,7 @@ class _Run(Generic[DepsT]):
 
     def execute(self) -> AgentRun:
         lim = self.limits
-        tools = self.loop.registry.schemas()
+        tools = self.tools = self.loop.registry.schemas()
         self.emit(
             EventKind.START,
             0,
@@ -266,24 +272,14 @@ class _Run(Generic[DepsT]):
         done = 0
         for iteration in range(1, lim.max_iterations + 1):
             if self.elapsed() >= lim.budget_s:
-                return self.stop(
+                return self.guard(
                     StopReason.BUDGET_EXHAUSTED, done, f"wall-clock budget of {lim.budget_s:g}s used up"
                 )
-            state = AgentState(
-                iteration=iteration,
-                max_iterations=lim.max_iterations,
-                elapsed_s=self.elapsed(),
-                budget_s=lim.budget_s,
-                memory=self.memory,
-                tools=tools,
-                deps=self.deps,
-                last=self.last,
-                repeats=self.repeats,
-            )
+            state = self.state(iteration)
             try:
                 action = self.policy.decide(state)
             except PolicyBudgetExhausted as exc:
-                return self.stop(StopReason.BUDGET_EXHAUSTED, done, f"policy budget exhausted: {exc}")
+                return self.guard(StopReason.BUDGET_EXHAUSTED, done, f"policy budget exhausted: {exc}")
             except ReviewbotError as exc:
                 return self.stop(StopReason.POLICY_ERROR, done, f"policy failed: {exc}")
             done = iteration
@@ -293,7 +289,43 @@ class _Run(Generic[DepsT]):
             stopped = self.act(action, iteration)
             if stopped is not None:
                 return stopped
-        return self.stop(StopReason.MAX_ITERATIONS, done, f"stopped after {lim.max_iterations} iterations")
+        return self.guard(StopReason.MAX_ITERATIONS, done, f"stopped after {lim.max_iterations} iterations")
+
+    def state(self, iteration: int) -> AgentState[DepsT]:
+        return AgentState(
+            iteration=iteration,
+            max_iterations=self.limits.max_iterations,
+            elapsed_s=self.elapsed(),
+            budget_s=self.limits.budget_s,
+            memory=self.memory,
+            tools=self.tools,
+            deps=self.deps,
+            last=self.last,
+            repeats=self.repeats,
+        )
+
+    def guard(self, reason: StopReason, iteration: int, message: str) -> AgentRun:
+        """A guard stops the run; a policy with `wrap_up` gets to submit its report first."""
+        wrap_up = getattr(self.policy, "wrap_up", None)
+        if callable(wrap_up):
+            try:
+                action = wrap_up(self.state(iteration), reason, message)
+            except ReviewbotError as exc:
+                return self.stop(
+                    StopReason.POLICY_ERROR, iteration, f"policy failed while wrapping up: {exc}"
+                )
+            if isinstance(action, CallTool) and action.name == REPORT_TOOL:
+                self.emit(
+                    EventKind.DECISION,
+                    iteration,
+                    tool=action.name,
+                    args=self.text(canonical_json(action.args)),
+                )
+                if self.run_call(action, iteration, timeout_s=None).ok and self.report is not None:
+                    return self.stop(
+                        StopReason.REPORTED, iteration, f"reported after a guard stop: {message}"
+                    )
+        return self.stop(reason, iteration, message)
 
     def act(self, action: CallTool, iteration: int) -> AgentRun | None:
         args_json = canonical_json(action.args)
@@ -303,24 +335,26 @@ class _Run(Generic[DepsT]):
         if previous is not None:
             return self.refuse_repeat(action, iteration, previous)
         left = self.limits.budget_s - self.elapsed()
-        if left <= 0:  # deciding itself can take long (an LLM round trip)
-            return self.stop(
+        if left <= 0 and action.name != REPORT_TOOL:  # deciding itself can take long (an LLM round trip)
+            return self.guard(
                 StopReason.BUDGET_EXHAUSTED,
                 iteration,
                 f"wall-clock budget of {self.limits.budget_s:g}s used up",
             )
-
-        started = self.loop.clock()
-        ctx = ToolContext(deps=self.deps, iteration=iteration, clock=self.loop.clock)
-        output = self.loop.registry.call(action.name, action.args, ctx, timeout_s=left)
-        duration = self.loop.clock() - started
+        output = self.run_call(action, iteration, timeout_s=None if action.name == REPORT_TOOL else left)
         self.seen[key] = output
-        self.record(action, iteration, output, duration)
-
         if action.name == REPORT_TOOL and output.ok:
-            self.report = Report.model_validate(output.data)
             return self.stop(StopReason.REPORTED, iteration, output.text)
         return None
+
+    def run_call(self, action: CallTool, iteration: int, *, timeout_s: float | None) -> ToolOutput:
+        started = self.loop.clock()
+        ctx = ToolContext(deps=self.deps, iteration=iteration, clock=self.loop.clock)
+        output = self.loop.registry.call(action.name, action.args, ctx, timeout_s=timeout_s)
+        self.record(action, iteration, output, self.loop.clock() - started)
+        if action.name == REPORT_TOOL and output.ok:
+            self.report = Report.model_validate(output.data)
+        return output
 
     def refuse_repeat(self, action: CallTool, iteration: int, previous: ToolOutput) -> AgentRun | None:
         self.repeats += 1
@@ -332,7 +366,7 @@ class _Run(Generic[DepsT]):
         output = ToolOutput.failure(note, kind=ToolErrorKind.REPEATED)
         self.record(action, iteration, output, 0.0)
         if self.repeats >= self.limits.max_repeats:
-            return self.stop(
+            return self.guard(
                 StopReason.REPEATED_ACTIONS, iteration, f"{self.repeats} repeated calls; last: {action.name}"
             )
         return None

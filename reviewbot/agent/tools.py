@@ -18,7 +18,9 @@ cancelled or past its deadline.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
+import json
 import re
 import threading
 import time
@@ -171,7 +173,19 @@ class ToolSchema(TypedDict):
 
 
 def tool_schema(tool: Tool[Any, Any]) -> ToolSchema:
-    return {"name": tool.name, "description": tool.describe(), "parameters": tool.Params.model_json_schema()}
+    return {"name": tool.name, "description": tool.describe(), "parameters": params_schema(tool.Params)}
+
+
+@functools.cache
+def _schema_json(params: type[BaseModel]) -> str:
+    return json.dumps(params.model_json_schema())
+
+
+def params_schema(params: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of a tool's parameters: generated once per model class (pydantic takes
+    milliseconds per schema, every review), a fresh copy each time."""
+    value: dict[str, Any] = json.loads(_schema_json(params))
+    return value
 
 
 def openai_tools(schemas: Iterable[ToolSchema]) -> list[dict[str, Any]]:

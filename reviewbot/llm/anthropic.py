@@ -1,7 +1,7 @@
 """Anthropic Messages API with tool use: `POST {base}/v1/messages`.
 
 Headers `x-api-key` and `anthropic-version: 2023-06-01` (the documented contract; wire format:
-`/work/shared/llm/anthropic-messages.schema.json`). Tool results travel in *user* turns as
+`tests/reviewbot/llm/schemas/anthropic-messages.schema.json`). Tool results travel in *user* turns as
 `tool_result` blocks, and the API wants user and assistant turns to alternate, so consecutive tool
 results (and a user note after them) are merged into one user turn here.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from reviewbot.errors import ModelError
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import (
+    ANY_TOOL,
     AssistantMessage,
     Message,
     ModelResponse,
@@ -25,6 +26,7 @@ from reviewbot.llm.model import (
     Usage,
     UserMessage,
 )
+from reviewbot.llm.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -79,7 +81,23 @@ def to_wire_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
     ]
 
 
-def parse_response(data: dict[str, Any]) -> ModelResponse:
+def _usage(data: dict[str, Any], prompt_chars: int, texts: list[str], calls: list[ToolCall]) -> Usage:
+    """The provider's count; when a (compatible) server sends none, an estimate, so the review's
+    token budget keeps working."""
+    usage = data.get("usage")
+    if not isinstance(usage, dict) or not isinstance(usage.get("input_tokens"), int):
+        out = sum(estimate_tokens(t) for t in texts)
+        out += sum(estimate_tokens(json.dumps(c.arguments)) for c in calls)
+        return Usage((prompt_chars + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN, out)
+    return Usage(
+        int(usage.get("input_tokens") or 0)
+        + int(usage.get("cache_read_input_tokens") or 0)
+        + int(usage.get("cache_creation_input_tokens") or 0),
+        int(usage.get("output_tokens") or 0),
+    )
+
+
+def parse_response(data: dict[str, Any], *, prompt_chars: int = 0) -> ModelResponse:
     content = data.get("content")
     if not isinstance(content, list):
         raise ModelError("the Anthropic response has no content list")
@@ -101,14 +119,7 @@ def parse_response(data: dict[str, Any]) -> ModelResponse:
                     arguments=args if isinstance(args, dict) else json.dumps(args),
                 )
             )
-    usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
-    assert isinstance(usage, dict)
-    used = Usage(
-        int(usage.get("input_tokens") or 0)
-        + int(usage.get("cache_read_input_tokens") or 0)
-        + int(usage.get("cache_creation_input_tokens") or 0),
-        int(usage.get("output_tokens") or 0),
-    )
+    used = _usage(data, prompt_chars, texts, calls)
     stop = _STOP.get(str(data.get("stop_reason")), "other")
     return ModelResponse(
         text="\n".join(texts),
@@ -117,6 +128,14 @@ def parse_response(data: dict[str, Any]) -> ModelResponse:
         stop=stop,
         model=str(data.get("model", "")),
     )
+
+
+def _tool_choice(force: str | None) -> dict[str, Any]:
+    if force is None:
+        return {"type": "auto"}
+    if force == ANY_TOOL:
+        return {"type": "any"}
+    return {"type": "tool", "name": force}
 
 
 class AnthropicModel:
@@ -131,11 +150,18 @@ class AnthropicModel:
         base = base_url.rstrip("/")
         self.url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
         self.headers = {"content-type": "application/json", "anthropic-version": API_VERSION}
+        self.last_request_chars = 0  # size of the last body sent (the context shrink checks it)
         if api_key:
             self.headers["x-api-key"] = api_key
 
     def build_body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
@@ -145,13 +171,20 @@ class AnthropicModel:
         }
         if tools:
             body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = {"type": "auto"}
+            body["tool_choice"] = _tool_choice(force)
         return body
 
     def request(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
     ) -> ModelResponse:
-        data = self.poster.post(
-            self.url, self.headers, self.build_body(system, messages, tools, max_tokens=max_tokens)
-        )
-        return parse_response(data)
+        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
+        self.last_request_chars = len(json.dumps(body))
+        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
+        return parse_response(data, prompt_chars=self.last_request_chars)

@@ -1,9 +1,10 @@
 """What the agent actually ran, numbered E1, E2, ... — the only things a finding may cite.
 
-Each tool result the policy passes to the model gets an id. A finding is *evidenced* when it cites
-(by id) a result of a tool that executes something — `analyze_code`, `run_tests`, `run_snippet` —
-and then its `evidence` text is written by the bot from that recorded result (tool, outcome, exit
-code, the start of the output), never taken from the model. Reading a file or searching is
+Each tool result the policy passes to the model gets an id. A finding may cite (by id) results of
+tools that execute something — `analyze_code`, `run_tests`, `run_snippet`; whether a cited result
+really backs the finding (it failed, on that code) is `relevance.bears_on`'s decision. The
+finding's `evidence` text is then written by the bot from the recorded result (tool, outcome,
+exit code, the start of the output), never taken from the model. Reading a file or searching is
 context, not proof. A test whose output claims "all tests passed" does not change the exit code
 the bot recorded (probe 51).
 """
@@ -34,8 +35,9 @@ class Evidence:
     data: JsonValue = None
 
     @property
-    def proves(self) -> bool:
-        return self.ok and self.tool in EVIDENCE_TOOLS
+    def executes(self) -> bool:
+        """A result of running something (the only kind that can back a finding)."""
+        return self.tool in EVIDENCE_TOOLS
 
     def describe(self) -> str:
         """The bot's own account of this result, for a finding's `evidence`."""
@@ -64,11 +66,11 @@ class EvidenceLog:
             return entry
 
     def cited(self, text: str | None) -> list[Evidence]:
-        """The entries `text` cites that prove something (unknown ids and mere reads are ignored)."""
+        """The executed results `text` cites (unknown ids and mere reads are ignored)."""
         out: list[Evidence] = []
         for number in dict.fromkeys(_ID.findall(text or "")):
             entry = self.entries.get(f"E{int(number)}")
-            if entry is not None and entry.proves:
+            if entry is not None and entry.executes:
                 out.append(entry)
         return out
 

@@ -85,7 +85,12 @@ class ModelResponse:
 
 
 class Model(Protocol):
-    """An LLM endpoint. `request` sends the whole conversation and returns one assistant turn."""
+    """An LLM endpoint. `request` sends the whole conversation and returns one assistant turn.
+
+    `force` names the one tool the model must call (the report, when the policy needs an answer
+    it can use), or is `ANY_TOOL` (some tool call, whichever: for servers that know only that
+    form); `timeout_s` caps this call's wait for the answer (what is left of the review's wall
+    clock), below the adapter's own timeout."""
 
     name: str  # "provider:model", for summaries and traces
 
@@ -96,15 +101,41 @@ class Model(Protocol):
         tools: Sequence[ToolSpec],
         *,
         max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
     ) -> ModelResponse: ...
 
 
+ANY_TOOL = "*"  # `force` value: a tool call is required, the model picks which
+
+
+class ModelConfigError(ModelError):
+    """The endpoint refused us for a reason only the operator can fix (key, model name, URL):
+    the review cannot be what was asked for, so it fails (exit 2). `status` is the HTTP status."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ModelUnavailable(ModelError):
+    """The endpoint did not answer usefully this time (timeouts, repeated 5xx/429, connection
+    trouble). The policy reports what it has. `timed_out` says whether waiting was the problem."""
+
+    def __init__(self, message: str, *, timed_out: bool = False, connect: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.connect = connect
+
+
 class ContextLengthError(ModelError):
-    """The prompt did not fit the model's context window. The policy may retry with less."""
+    """The prompt did not fit the model's context window. The policy retries with less.
+    `limit` and `sent` are the token counts the provider's message states (None if it did not)."""
 
-
-class TokenBudgetExhausted(ModelError):
-    """The review's token budget is used up; the review is partial."""
+    def __init__(self, message: str, *, limit: int | None = None, sent: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.sent = sent
 
 
 @dataclass

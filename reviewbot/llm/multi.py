@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from reviewbot.agent.builtin_tools import builtin_tools
-from reviewbot.agent.loop import Action, AgentLoop, AgentRun, AgentState, CallTool, Limits
+from reviewbot.agent.loop import Action, AgentLoop, AgentRun, AgentState, CallTool, Limits, StopReason
 from reviewbot.agent.memory import Memory
 from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.agent.tools import ToolRegistry
@@ -23,7 +23,8 @@ from reviewbot.core.filtering import dedupe, priority_key
 from reviewbot.core.finding import Finding, fingerprint_of
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.llm.evidence import EvidenceLog
-from reviewbot.llm.model import Model, UsageMeter
+from reviewbot.llm.ledger import clean
+from reviewbot.llm.model import Model, ModelConfigError, UsageMeter
 from reviewbot.llm.policy import LLMPolicy
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.snippet_tool import RunSnippet
@@ -61,6 +62,7 @@ class Coordinator:
         self.pending: CallTool | None = None
         self.evidence = EvidenceLog()
         self.runs: dict[str, AgentRun | BaseException] = {}
+        self.base: list[Finding] = []
 
     def decide(self, state: AgentState[Any]) -> Action:
         if self.pending is not None and state.last is not None:
@@ -76,22 +78,32 @@ class Coordinator:
             if isinstance(action, CallTool)
             else []
         )
+        self.base = base
         reports = self._run_specialists(state)
         merged = dedupe([*base, *merge(reports)])
+        failed = [
+            r.message
+            for r in self.runs.values()
+            if isinstance(r, AgentRun) and r.stop_reason is StopReason.POLICY_ERROR
+        ]
         ledger = getattr(state.deps, "ledger", None)
         if ledger is not None:
             ledger.skipped[:] = list(dict.fromkeys(ledger.skipped))
             names = ", ".join(self.runs)
-            ledger.runs.append(
-                ToolRun(
-                    name=f"llm {self.model.name} ({names})", status=RunStatus.OK, detail=self.meter.summary()
-                )
-            )
+            status = RunStatus.ERROR if failed else RunStatus.OK
+            detail = clean("; ".join([self.meter.summary(), *failed[:1]]))
+            ledger.runs.append(ToolRun(name=f"llm {self.model.name} ({names})", status=status, detail=detail))
+        if failed and len(failed) == len(self.runs):  # the endpoint is misconfigured: every one failed
+            raise ModelConfigError(clean(failed[0]))
         summary = f"Multi-agent review ({len(self.runs)} specialists). {self.meter.summary()}"
         return CallTool(
             name=REPORT_TOOL,
             args={"findings": [f.model_dump(mode="json") for f in merged], "summary": summary},
         )
+
+    def salvage(self, deps: Any) -> list[Finding]:
+        """The deterministic findings, when the specialists could not run (the policy failed)."""
+        return list(self.base)
 
     def _run_specialists(self, state: AgentState[Any]) -> list[list[Finding]]:
         s = self.settings
@@ -129,12 +141,11 @@ class Coordinator:
         for name, run in self.runs.items():
             if isinstance(run, BaseException):
                 if ledger is not None:
-                    ledger.errors.append(f"LLM specialist {name} crashed: {type(run).__name__}: {run}")
+                    ledger.errors.append(clean(f"LLM specialist {name} crashed: {type(run).__name__}: {run}"))
                 continue
             if run.report is not None:
                 out.append(list(run.report.findings))
             elif ledger is not None:
-                ledger.errors.append(
-                    f"LLM specialist {name} stopped without a report ({run.stop_reason.value}): {run.message}"
-                )
+                why = f"({run.stop_reason.value}): {run.message}"
+                ledger.skipped.append(clean(f"LLM specialist {name} stopped without a report {why}"))
         return out

@@ -3,7 +3,8 @@
 One adapter covers OpenAI, Azure OpenAI (set `api_version`: the key then goes in an `api-key`
 header and the base URL is the deployment's, `https://RES.openai.azure.com/openai/deployments/DEP`),
 Ollama (`http://localhost:11434/v1`), vLLM, llama.cpp's server and OpenRouter: they all speak
-`POST {base}/chat/completions`. Wire format: `/work/shared/llm/openai-chat-completions.schema.json`.
+`POST {base}/chat/completions`. Wire format:
+`tests/reviewbot/llm/schemas/openai-chat-completions.schema.json`.
 
 `max_completion_tokens` is what OpenAI and Azure want (`max_tokens` is deprecated there and refused
 by reasoning models); compatible local servers mostly know only `max_tokens`, so the field depends
@@ -20,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from reviewbot.errors import ModelError
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import (
+    ANY_TOOL,
     AssistantMessage,
     Message,
     ModelResponse,
@@ -127,6 +129,14 @@ def parse_response(data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
     )
 
 
+def _tool_choice(force: str | None) -> str | dict[str, Any]:
+    if force is None:
+        return "auto"
+    if force == ANY_TOOL:
+        return "required"
+    return {"type": "function", "function": {"name": force}}
+
+
 class OpenAIModel:
     """`Model` for OpenAI-compatible chat completions."""
 
@@ -153,6 +163,7 @@ class OpenAIModel:
             else "max_tokens"
         )
         self.headers: dict[str, str] = {"content-type": "application/json"}
+        self.last_request_chars = 0  # size of the last body sent (the context shrink checks it)
         if api_key:
             if api_version:
                 self.headers["api-key"] = api_key
@@ -160,7 +171,13 @@ class OpenAIModel:
                 self.headers["authorization"] = f"Bearer {api_key}"
 
     def build_body(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
@@ -169,12 +186,20 @@ class OpenAIModel:
         }
         if tools:
             body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = "auto"
+            body["tool_choice"] = _tool_choice(force)
         return body
 
     def request(
-        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], *, max_tokens: int
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
     ) -> ModelResponse:
-        body = self.build_body(system, messages, tools, max_tokens=max_tokens)
-        data = self.poster.post(self.url, self.headers, body)
-        return parse_response(data, prompt_chars=len(json.dumps(body["messages"])))
+        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
+        self.last_request_chars = len(json.dumps(body))
+        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
+        return parse_response(data, prompt_chars=self.last_request_chars)

@@ -131,15 +131,33 @@ def split_diff(diff_text: str) -> list[FilePatch]:
         text = "".join(section)
         if not text.strip():
             continue
-        try:
-            files = parse_diff(text).files
-        except DiffParseError:
-            files = ()
-        path = files[0].path if files else text.splitlines()[0][:200]
+        path = _plain_path(section) or _parsed_path(text)
         added = sum(1 for ln in section if ln.startswith("+") and not ln.startswith("+++"))
         removed = sum(1 for ln in section if ln.startswith("-") and not ln.startswith("---"))
         out.append(FilePatch(path, text, added, removed))
     return out
+
+
+_PLAIN = re.compile(r"^\+\+\+ b/([^\t\n\"\\]+)\n?$")
+
+
+def _plain_path(section: Sequence[str]) -> str | None:
+    """The head path from a plain `+++ b/path` header (no quoting, no escapes), else None."""
+    for line in section[:8]:
+        if line.startswith("@@"):
+            return None
+        if match := _PLAIN.match(line):
+            return match.group(1)
+    return None
+
+
+def _parsed_path(text: str) -> str:
+    """The path as `core.diff` parses it (quoted, renamed, deleted, binary files)."""
+    try:
+        files = parse_diff(text).files
+    except DiffParseError:
+        files = ()
+    return files[0].path if files else text.splitlines()[0][:200]
 
 
 @dataclass(frozen=True)

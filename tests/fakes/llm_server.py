@@ -2,7 +2,7 @@
 
 Scripted turn by turn: a handler is a plain function from the request JSON to the response JSON
 (or a `Reply` with a status and headers). Every request reviewbot sends is validated against the
-published schemas (`tests/reviewbot/llm/schemas/`, copies of `../shared/llm/`); so is every
+published schemas (copies in `tests/reviewbot/llm/schemas/`, see its SOURCE-*.md); so is every
 scripted 200 response, so the fake cannot drift from the real format. A violation is answered with
 a 400 and recorded, and leaving the `with` block raises AssertionError: the test fails.
 
@@ -13,6 +13,11 @@ a 400 and recorded, and leaving the `with` block raises AssertionError: the test
 system, all text, the latest tool results, the tool names) and returns `call(...)`, `calls(...)`,
 `text(...)` or a raw `Reply`. The same script therefore drives both wire formats.
 
+Model habits: a `Step` may take `delay_s` to answer (a slow model) and may leave out `usage` (some
+compatible servers do); `context_error(wire, limit, sent)` is the provider's own refusal of a too
+long prompt, worded as each provider words it. `sizes` records the byte size of every request, so
+a test can check that a request really got smaller.
+
 Replay: `LLMServer.replay(wire, path)` answers with the responses recorded in a JSON file (made by
 `server.save(path)`) in order, and checks each request still matches the recorded one.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +50,33 @@ def validator(wire: Wire, root: Literal["request", "response", "error"]) -> Draf
             doc = json.loads((SCHEMA_DIR / _FILES[wire]).read_text())
             _validators[key] = Draft202012Validator({"$ref": doc["x-roots"][root], "$defs": doc["$defs"]})
         return _validators[key]
+
+
+def pairing_errors(wire: Wire, body: dict[str, Any]) -> list[str]:
+    """Both APIs refuse a conversation in which a tool call of the model is not answered by a tool
+    result (OpenAI: `tool` messages after the assistant turn; Anthropic: `tool_result` blocks in the
+    next user turn). The schemas cannot say that, so it is checked here."""
+    errors: list[str] = []
+    messages = body.get("messages") or []
+    for i, msg in enumerate(messages):
+        if msg.get("role") != "assistant":
+            continue
+        if wire == "openai":
+            wanted = {c.get("id") for c in msg.get("tool_calls") or []}
+            answered = set()
+            for later in messages[i + 1 :]:
+                if later.get("role") != "tool":
+                    break
+                answered.add(later.get("tool_call_id"))
+        else:
+            content = msg.get("content") if isinstance(msg.get("content"), list) else []
+            wanted = {b.get("id") for b in content if b.get("type") == "tool_use"}
+            nxt = messages[i + 1] if i + 1 < len(messages) else {}
+            blocks = nxt.get("content") if isinstance(nxt.get("content"), list) else []
+            answered = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
+        if wanted - answered:
+            errors.append(f"messages/{i}: tool calls without a result: {sorted(map(str, wanted - answered))}")
+    return errors
 
 
 def schema_errors(wire: Wire, root: Literal["request", "response", "error"], body: Any) -> list[str]:
@@ -73,6 +106,8 @@ class Step:
     calls: tuple[Call, ...] = ()
     input_tokens: int | None = None
     output_tokens: int = 20
+    usage: bool = True  # False: the response has no usage block
+    delay_s: float = 0.0  # how long the model "thinks" before answering
 
 
 def call(name: str, **args: Any) -> Step:
@@ -150,6 +185,13 @@ def _turn(wire: Wire, body: dict[str, Any], index: int) -> Turn:
 
 def render(wire: Wire, step: Step, request: dict[str, Any], ids: itertools.count[int]) -> dict[str, Any]:
     """The wire response for a neutral step."""
+    out = _render(wire, step, request, ids)
+    if not step.usage:
+        del out["usage"]
+    return out
+
+
+def _render(wire: Wire, step: Step, request: dict[str, Any], ids: itertools.count[int]) -> dict[str, Any]:
     prompt_tokens = step.input_tokens if step.input_tokens is not None else len(json.dumps(request)) // 4
     if wire == "openai":
         message: dict[str, Any] = {"role": "assistant", "content": step.text or None, "refusal": None}
@@ -220,6 +262,23 @@ def error_body(wire: Wire, status: int, message: str) -> dict[str, Any]:
     }
 
 
+def context_error(wire: Wire, limit: int, sent: int) -> Reply:
+    """The provider's 400 for a prompt over the context window, in its own words."""
+    if wire == "openai":
+        body = {
+            "error": {
+                "message": f"This model's maximum context length is {limit} tokens. However, your "
+                f"messages resulted in {sent} tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        }
+        return Reply(body, 400)
+    message = f"prompt is too long: {sent} tokens > {limit} maximum"
+    return Reply({"type": "error", "error": {"type": "invalid_request_error", "message": message}}, 400)
+
+
 ScriptFn = Callable[[Turn], "Step | Reply"]
 
 
@@ -246,6 +305,9 @@ class LLMServer:
         self.handler = handler
         self.validate = validate
         self.requests: list[dict[str, Any]] = []
+        self.sizes: list[int] = []  # bytes of each request body
+        self.raw: list[bytes] = []  # each request as received: headers and body
+        self.abandoned = 0  # answers the client no longer waited for (it timed out)
         self.headers: list[dict[str, str]] = []
         self.exchanges: list[dict[str, Any]] = []
         self.violations: list[str] = []
@@ -260,15 +322,19 @@ class LLMServer:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", "0")))
-                status, headers, body = server._answer(self.path, dict(self.headers.items()), raw)
+                status, headers, body, delay = server._answer(self.path, dict(self.headers.items()), raw)
+                time.sleep(delay)  # outside the lock: other requests are not held up
                 data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                    server.abandoned += 1
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True)
@@ -307,39 +373,46 @@ class LLMServer:
         root = f"http://127.0.0.1:{self.port}"
         return f"{root}/v1" if self.wire == "openai" else root
 
-    def _answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, str], Any]:
+    def _answer(
+        self, path: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, dict[str, str], Any, float]:
         with self._lock:
             index = len(self.requests)
+            self.raw.append(("\n".join(f"{k}: {v}" for k, v in headers.items()) + "\n\n").encode() + raw)
             try:
                 body = json.loads(raw)
             except ValueError:
                 self.violations.append(f"request #{index + 1} is not JSON")
-                return 400, {}, error_body(self.wire, 400, "not JSON")
+                return 400, {}, error_body(self.wire, 400, "not JSON"), 0.0
             self.requests.append(body)
+            self.sizes.append(len(raw))
             self.headers.append({k.lower(): v for k, v in headers.items()})
             self.paths.append(path)
             want = "/v1/chat/completions" if self.wire == "openai" else "/v1/messages"
             if path.split("?")[0] != want:
                 self.violations.append(f"request #{index + 1} went to {path}, not {want}")
             if self.validate:
-                for err in schema_errors(self.wire, "request", body):
+                for err in schema_errors(self.wire, "request", body) + pairing_errors(self.wire, body):
                     self.violations.append(f"request #{index + 1}: {err}")
             if self.violations:
-                return 400, {}, error_body(self.wire, 400, "; ".join(self.violations[-3:]))
+                return 400, {}, error_body(self.wire, 400, "; ".join(self.violations[-3:])), 0.0
             try:
                 out = self.handler(_turn(self.wire, body, index))
             except AssertionError as exc:
                 self.violations.append(str(exc))
-                return 400, {}, error_body(self.wire, 400, str(exc))
+                return 400, {}, error_body(self.wire, 400, str(exc)), 0.0
             reply = out if isinstance(out, Reply) else Reply(render(self.wire, out, body, self._ids))
             if self.validate:
                 root: Literal["response", "error"] = "response" if reply.status == 200 else "error"
                 for err in schema_errors(self.wire, root, reply.body):
+                    if isinstance(out, Step) and not out.usage and "usage" in err:
+                        continue  # left out on purpose: the habit of some compatible servers
                     self.violations.append(f"scripted {root} #{index + 1}: {err}")
             self.exchanges.append(
                 {"request": body, "response": reply.body, "status": reply.status, "headers": reply.headers}
             )
-            return reply.status, reply.headers, reply.body
+            delay = out.delay_s if isinstance(out, Step) else 0.0
+            return reply.status, reply.headers, reply.body, delay
 
     def __enter__(self) -> LLMServer:
         self._thread.start()
@@ -350,6 +423,10 @@ class LLMServer:
         self._httpd.server_close()
         if self.violations and exc[0] is None:
             raise AssertionError("the LLM fake saw wire-format violations:\n" + "\n".join(self.violations))
+
+    def close(self) -> None:
+        """Stop listening without ever serving (a test of an endpoint nobody answers at)."""
+        self._httpd.server_close()
 
     def check(self) -> None:
         assert not self.violations, "\n".join(self.violations)

@@ -389,3 +389,47 @@ def test_agents_sharing_a_trace_from_threads_write_whole_lines(tmp_path: Path) -
     assert sorted(by_agent) == [f"specialist-{i}" for i in range(4)]
     for evs in by_agent.values():
         assert len(evs) == 1 + 2 * 50 + 1 and evs[-1].outcome == "max_iterations"
+
+
+class WrapsUp:
+    """A policy that never finishes on its own but has a last word when a guard stops it."""
+
+    def __init__(self, inner: ScriptedPolicy) -> None:
+        self.inner = inner
+        self.wrapped: list[tuple[StopReason, str]] = []
+
+    def decide(self, state: AgentState[Any]) -> Action:
+        return self.inner.decide(state)
+
+    def wrap_up(self, state: AgentState[Any], reason: StopReason, message: str) -> Action:
+        self.wrapped.append((reason, message))
+        return call("report", findings=[FINDING], summary=f"stopped: {message}")
+
+
+def test_a_guard_stop_gives_a_policy_with_wrap_up_the_last_word() -> None:
+    forever = WrapsUp(ScriptedPolicy(lambda s: call("echo", n=s.iteration)))
+    run = make_loop(Echo(), max_iterations=4).run(forever, None)
+    assert run.stop_reason is StopReason.REPORTED and run.complete
+    assert run.report is not None and [f.rule_id for f in run.report.findings] == ["bug"]
+    assert forever.wrapped == [(StopReason.MAX_ITERATIONS, "stopped after 4 iterations")]
+    assert "reported after a guard stop" in run.message
+
+    repeats = WrapsUp(ScriptedPolicy(lambda s: call("echo", n=1)))
+    run = make_loop(Echo(), max_repeats=2).run(repeats, None)
+    assert run.stop_reason is StopReason.REPORTED
+    assert repeats.wrapped[0][0] is StopReason.REPEATED_ACTIONS
+
+
+def test_wall_clock_guard_wraps_up_and_a_report_is_never_refused_for_time() -> None:
+    clock = FakeClock(start=0.0)
+    slow = WrapsUp(ScriptedPolicy(lambda s: (clock.advance(100), call("echo", n=s.iteration))[1]))
+    run = make_loop(Echo(), clock=clock, budget_s=60).run(slow, None)
+    assert run.stop_reason is StopReason.REPORTED
+    assert slow.wrapped[0][0] is StopReason.BUDGET_EXHAUSTED
+
+    def late_report(state: AgentState[Any]) -> Action:
+        clock.advance(100)  # the model's last answer came late: its report still counts
+        return call("report", findings=[FINDING])
+
+    run = make_loop(Echo(), clock=clock, budget_s=60).run(ScriptedPolicy(late_report), None)
+    assert run.stop_reason is StopReason.REPORTED and run.report is not None

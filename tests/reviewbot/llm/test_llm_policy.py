@@ -121,7 +121,7 @@ def test_invalid_report_is_answered_and_corrected(tmp_path: Path) -> None:
     assert [f.rule_id for f in res.findings] == ["zero-division"]
 
 
-def test_repeated_calls_are_refused_and_stop_the_loop(tmp_path: Path) -> None:
+def test_repeated_calls_are_answered_by_the_policy_then_wrapped_up(tmp_path: Path) -> None:
     repo = make_repo(
         tmp_path,
         HEAD,
@@ -137,8 +137,13 @@ def test_repeated_calls_are_refused_and_stop_the_loop(tmp_path: Path) -> None:
                 }
             ),
         )
-    assert res.run.stop_reason is StopReason.REPEATED_ACTIONS
-    assert "repeated call read_file" in srv.requests[-1]["messages"][-1]["content"]
+    assert res.run.stop_reason is StopReason.REPORTED  # a wrap-up, not a failed review
+    [repeat] = [m["content"] for m in srv.requests[2]["messages"] if "not run again" in str(m["content"])]
+    assert "<<<DATA read_file output" in repeat  # the earlier result, still fenced as data
+    assert res.review.errors == () and not res.review.partial
+    assert any("repeated earlier tool calls 3 times" in s for s in res.review.skipped)
+    read_events = [e for e in res.run.events if e.tool == "read_file" and e.kind == "result"]
+    assert len(read_events) == 1  # executed once
 
 
 def test_max_iterations_wraps_up_with_a_partial_report(tmp_path: Path) -> None:
@@ -149,8 +154,11 @@ def test_max_iterations_wraps_up_with_a_partial_report(tmp_path: Path) -> None:
     ) as srv:
         res = review_with_llm(repo, settings_for(srv.base_url, "openai"), limits=Limits(max_iterations=6))
     assert res.run.stop_reason is StopReason.REPORTED  # the policy reported what it had
-    assert any("partial" in e and "6 iterations" in e for e in res.ledger.errors)
-    assert "nearly used up" in srv.requests[-1]["messages"][-1]["content"]
+    assert res.review.errors == () and res.review.partial
+    [row] = [r for r in res.review.runs if r.name.startswith("llm ")]
+    assert "6 iterations" in row.detail
+    assert any("nearly used up" in str(r["messages"]) for r in srv.requests)
+    assert srv.requests[-1]["tool_choice"] == {"type": "function", "function": {"name": "report"}}
 
 
 def test_token_budget_exhaustion_mid_review_is_a_marked_partial_review(tmp_path: Path) -> None:
@@ -170,7 +178,9 @@ def test_token_budget_exhaustion_mid_review_is_a_marked_partial_review(tmp_path:
         )
     assert res.run.stop_reason is StopReason.REPORTED
     assert len(srv.requests) == 2  # the third call would overrun the budget: not made
-    assert any("partial" in e and "token budget of 2,000" in e for e in res.ledger.errors)
+    assert res.review.errors == () and res.review.partial
+    [row] = [r for r in res.review.runs if r.name.startswith("llm ")]
+    assert "token budget of 2,000" in row.detail and row.status.value == "error"
     assert res.meter.input_tokens == 1800
 
 
@@ -185,13 +195,17 @@ def test_tool_timeout_is_an_observation(tmp_path: Path) -> None:
     assert "(timeout)" in seen[0]
 
 
-def test_text_only_replies_are_nudged_then_wrapped_up(tmp_path: Path) -> None:
+def test_text_only_replies_are_nudged_then_kept_as_the_summary(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, HEAD)
     with LLMServer("anthropic", scripted(then=text("LGTM!"))) as srv:
         res = review_with_llm(repo, settings_for(srv.base_url, "anthropic"))
     assert len(srv.requests) == 3
     assert "Only tool calls are read" in srv.requests[1]["messages"][-1]["content"][-1]["text"]
-    assert any("stopped answering with tool calls" in e for e in res.ledger.errors)
+    assert srv.requests[1]["tool_choice"] == {"type": "auto"}
+    assert srv.requests[2]["tool_choice"] == {"type": "tool", "name": "report"}  # the last nudge
+    assert res.review.errors == () and not res.review.partial
+    [summary] = res.findings
+    assert summary.rule_id == "llm-summary" and "LGTM!" in summary.message and not summary.evidenced
 
 
 def test_files_that_did_not_fit_are_listed_as_not_reviewed(tmp_path: Path) -> None:
@@ -233,3 +247,18 @@ def test_multi_agent_specialists_run_and_are_merged(tmp_path: Path) -> None:
     assert f.evidenced and f.start_line == 7
     assert res.meter.calls == 6
     _ = calls
+
+
+def test_multi_agent_with_a_refused_key_fails_with_its_llm_row(tmp_path: Path) -> None:
+    from tests.fakes.llm_server import Reply, error_body
+
+    repo = make_repo(tmp_path, HEAD)
+    refused = Reply(error_body("openai", 401, "bad key"), 401)
+    with LLMServer("openai", scripted(then=refused)) as srv:
+        settings = settings_for(srv.base_url, "openai", multi_agent=True)
+        res = review_with_llm(repo, settings)
+    assert res.run.stop_reason is StopReason.POLICY_ERROR
+    assert any("refused the API key" in e for e in res.review.errors)
+    [row] = [r for r in res.review.runs if r.name.startswith("llm ")]
+    assert row.status.value == "error" and "refused the API key" in row.detail
+    assert srv.base_url not in " ".join(res.review.errors)
