@@ -25,7 +25,7 @@ pytestmark = pytest.mark.redis
 NOW = RetryPolicy(max_attempts=3, base_delay_s=0)  # retry at once: burst workers do not wait
 
 
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, url: str = "") -> ReviewJob:
+def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
     return ReviewJob(
         delivery_id=delivery,
         trigger="pull_request",
@@ -34,7 +34,6 @@ def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, 
         head_sha=head,
         base_sha=base,
         base_ref="main",
-        clone_url=url or "https://github.com/octo/hello.git",
         installation_id=1,
     )
 
@@ -129,8 +128,8 @@ def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: Redis
     pr = make_pr_repo(tmp_path)
     q = RedisQueue(redis_server.url, retry=NOW)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
-        q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=srv.url("octo/hello.git")))
+        runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url(""))
+        q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))
         run_worker(redis_server.url, runner, burst=True)  # RQ's default Worker: a forked horse per job
     assert [r["commit_id"] for r in gh.reviews] == [pr.head_sha]
     assert q.get("d1").state == "done"  # type: ignore[union-attr]

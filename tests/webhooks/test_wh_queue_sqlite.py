@@ -22,7 +22,7 @@ from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
 
 
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, url: str = "") -> ReviewJob:
+def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
     return ReviewJob(
         delivery_id=delivery,
         trigger="pull_request",
@@ -31,7 +31,6 @@ def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, 
         head_sha=head,
         base_sha=base,
         base_ref="main",
-        clone_url=url or "https://github.com/octo/hello.git",
         installation_id=1,
     )
 
@@ -243,7 +242,7 @@ def test_prune_keeps_the_dedupe_window(tmp_path: Path) -> None:
 def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
     pr = make_pr_repo(tmp_path)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        yield gh, srv.url("octo/hello.git"), pr
+        yield gh, srv.url(""), pr  # the git host: <url>/octo/hello.git
 
 
 def test_worker_clones_reviews_and_publishes_once(
@@ -251,8 +250,8 @@ def test_worker_clones_reviews_and_publishes_once(
 ) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
@@ -267,9 +266,9 @@ def test_worker_clones_reviews_and_publishes_once(
 def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
     gh.fail_next.append(502)
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
@@ -285,7 +284,7 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
     gate = threading.Event()
     tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
-    inner = clone_runner(tokens, gh.url, tmp_path / "jobs")
+    inner = clone_runner(tokens, gh.url, tmp_path / "jobs", url)
     from wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
@@ -294,12 +293,12 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
         return diff_review(root, j)
 
     inner.review = slow_review
-    q.enqueue(job("old", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("old", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, inner, concurrency=2)
     try:
         wait_until(lambda: q.get("old").state == "running")  # type: ignore[union-attr]
         new_head = push_new_head(pr, tmp_path, "x = 1\n")  # type: ignore[arg-type]
-        q.enqueue(job("new", head=new_head, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+        q.enqueue(job("new", head=new_head, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
         wait_until(lambda: q.get("new").state == "done")  # type: ignore[union-attr]
         gate.set()
         wait_until(lambda: q.get("old").state == "superseded")  # type: ignore[union-attr]
@@ -337,12 +336,12 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     from webhooks.runner import CloneReviewPublishRunner
 
     runner = CloneReviewPublishRunner(
-        StaticTokenProvider(SecretStr("tok"), gh.url), review, publish, work_dir=tmp_path / "jobs"
+        StaticTokenProvider(SecretStr("tok"), gh.url), review, publish, git_url=url, work_dir=tmp_path / "jobs"
     )
     q = SqliteQueue(
         tmp_path / "j.sqlite3", retry=RetryPolicy(max_attempts=20, base_delay_s=0.2, max_delay_s=0.5)
     )
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: (q.get("d1").attempts or 0) >= 2)  # type: ignore[union-attr]

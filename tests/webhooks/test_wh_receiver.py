@@ -48,7 +48,7 @@ def test_pull_request_opened_is_enqueued_durably_then_202(env: Env) -> None:
     rec = env.queue.get("del-1")
     assert rec is not None and rec.state == "queued"
     assert rec.job.head_sha == HEAD and rec.job.base_sha == BASE and rec.job.installation_id == 1
-    assert rec.job.clone_url == "https://github.com/octo/hello.git"
+    assert rec.job.repo_full_name == "octo/hello" and "clone_url" not in rec.job.model_dump()
 
 
 def test_redelivery_is_deduplicated(env: Env) -> None:
