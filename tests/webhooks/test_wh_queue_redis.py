@@ -128,7 +128,9 @@ def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: Redis
     pr = make_pr_repo(tmp_path)
     q = RedisQueue(redis_server.url, retry=NOW)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url(""))
+        runner = clone_runner(
+            StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url("")
+        )
         q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))
         run_worker(redis_server.url, runner, burst=True)  # RQ's default Worker: a forked horse per job
     assert [r["commit_id"] for r in gh.reviews] == [pr.head_sha]

@@ -336,7 +336,11 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     from webhooks.runner import CloneReviewPublishRunner
 
     runner = CloneReviewPublishRunner(
-        StaticTokenProvider(SecretStr("tok"), gh.url), review, publish, git_url=url, work_dir=tmp_path / "jobs"
+        StaticTokenProvider(SecretStr("tok"), gh.url),
+        review,
+        publish,
+        git_url=url,
+        work_dir=tmp_path / "jobs",
     )
     q = SqliteQueue(
         tmp_path / "j.sqlite3", retry=RetryPolicy(max_attempts=20, base_delay_s=0.2, max_delay_s=0.5)

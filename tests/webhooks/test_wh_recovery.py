@@ -19,7 +19,9 @@ PROC = Path(__file__).parent / "wh_worker_proc.py"
 
 
 def _start(db: Path, api: str, jobs: Path, markers: Path, git: str, *, hold: bool) -> subprocess.Popen[bytes]:
-    args = [sys.executable, str(PROC), str(db), api, str(jobs), str(markers), git] + (["--hold"] if hold else [])
+    args = [sys.executable, str(PROC), str(db), api, str(jobs), str(markers), git] + (
+        ["--hold"] if hold else []
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -76,7 +76,7 @@ def _up(url: str) -> bool:
 
 @pytest.mark.docker
 def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, Path]) -> None:
-    url, gh, pr, clone_url, log = served
+    url, gh, pr, _git, log = served
     payload = pr_payload(
         repo="octo/hello",
         number=pr.number,  # type: ignore[attr-defined]
