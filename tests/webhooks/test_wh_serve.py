@@ -14,27 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import SECRET, deliver, free_port, pr_payload, wait_until
+from wh_helpers import MAIN, SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 from tests.fakes.github_server import FakeGitHub
-
-MAIN = "import sys; from reviewbot.cli.main import main; sys.exit(main(sys.argv[1:]))"
-
-
-def _serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    full = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),
-        "PYTHONPATH": str(Path(__file__).parents[2]),
-        **env,
-    }
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", MAIN, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=full,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 @pytest.fixture
@@ -44,7 +26,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeGitHub, object, str, Path]
     log = tmp_path / "serve.log"
     with FakeGitHub(pr.bare, full_name="octo/hello") as gh, serve_git(tmp_path / "srv") as srv:
         gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
-        proc = _serve(
+        proc = start_reviewbot(
+            "serve",
             port,
             {
                 "REVIEWBOT_WEBHOOK_SECRET": SECRET,
@@ -58,20 +41,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, FakeGitHub, object, str, Path]
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: _up(url) or proc.poll() is not None, timeout=60)
+            wait_until(lambda: answers(url) or proc.poll() is not None, timeout=60)
             assert proc.poll() is None, log.read_text()
             yield url, gh, pr, srv.url("octo/hello.git"), log
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(40)
         assert code == 0, log.read_text()[-3000:]
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503)
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.mark.docker
