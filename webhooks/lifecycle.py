@@ -85,6 +85,8 @@ def remove_sandboxes_of(pid: int, client: Any = None) -> int:
                 _gone_ok(functools.partial(v.remove, force=True))
     except (DockerException, OSError) as exc:
         log.warning("could not remove the sandboxes of pid %d: %s", pid, exc)
+    if removed:
+        log.info("removed %d sandbox container(s) of pid %d", removed, pid)
     return removed
 
 
