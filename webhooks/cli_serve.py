@@ -122,7 +122,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     overrides = {"webhook_workers": args.workers} if args.workers else None
     settings = settings_from(args, overrides)
-    from webhooks import server  # gunicorn, Flask and the queues load only for this command
+    from webhooks import server  # waitress, Flask and the queues load only for this command
 
     checks = {} if args.no_docker_check or server.is_redis(settings) else {"docker": docker_check()}
     limits = HttpDefaults(

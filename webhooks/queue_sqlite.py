@@ -1,7 +1,7 @@
 """The embedded queue: one SQLite file in WAL mode, and a worker pool of threads in the same process.
 
 Why leases rather than "reset running rows at start": several processes may share the file
-(gunicorn with more than one worker, a `serve` next to a crashed one). A claimed job carries
+(several `serve` or worker processes on one data directory, a `serve` next to a crashed one). A claimed job carries
 `lease_until`; a heartbeat thread extends the leases of the jobs its pool holds. A worker killed with
 `kill -9` stops heartbeating, its lease lapses, and any pool claims the job again — after a restart
 or right away in another process. Completion checks that this worker still holds the lease, so a
@@ -83,7 +83,7 @@ class SqliteQueue:
     def _conn(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None and getattr(self._local, "pid", None) != os.getpid():
-            db = None  # inherited across fork (gunicorn): SQLite connections must not be shared
+            db = None  # inherited across a fork: SQLite connections must not be shared
         if db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)

@@ -151,7 +151,7 @@ def test_oversized_body_is_413(env: Env) -> None:
     big = b"x" * (MAX_BODY_BYTES + 1)
     r = env.send("pull_request", big)
     assert r.status_code == 413 and r.json()["outcome"] == "too_large"
-    # (A chunked body without Content-Length is checked under gunicorn in test_wh_serve.py.)
+    # (A chunked body without Content-Length is checked under `serve`'s server in test_wh_serve.py.)
 
 
 def test_form_encoded_payload(env: Env) -> None:
