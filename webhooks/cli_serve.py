@@ -125,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
     from webhooks import server  # waitress, Flask and the queues load only for this command
 
     checks = {} if args.no_docker_check or server.is_redis(settings) else {"docker": docker_check()}
+    if not 0 < args.header_timeout <= args.body_timeout or args.connection_limit < 1 or args.grace < 0:
+        raise ConfigError(
+            "need 0 < --header-timeout <= --body-timeout, --connection-limit >= 1 and --grace >= 0; got "
+            f"{args.header_timeout}, {args.body_timeout}, {args.connection_limit}, {args.grace}"
+        )
     limits = HttpDefaults(
         header_timeout_s=args.header_timeout,
         body_timeout_s=args.body_timeout,

@@ -1,11 +1,12 @@
 """The embedded queue: one SQLite file in WAL mode, and a worker pool of threads in the same process.
 
-Why leases rather than "reset running rows at start": several processes may share the file
-(several `serve` or worker processes on one data directory, a `serve` next to a crashed one). A claimed job carries
+Why leases rather than "reset running rows at start": several processes may share the file (two
+`serve` processes on one data directory, a `serve` next to a crashed one). A claimed job carries
 `lease_until`; a heartbeat thread extends the leases of the jobs its pool holds. A worker killed with
 `kill -9` stops heartbeating, its lease lapses, and any pool claims the job again — after a restart
 or right away in another process. Completion checks that this worker still holds the lease, so a
-worker that was paused past its lease cannot overwrite the state another worker has set.
+worker that was paused past its lease cannot overwrite the state another worker has set. On
+SIGTERM the pool hands its running jobs back at once instead (`WorkerPool.shutdown`).
 
 `synchronous=FULL`: an acknowledged job survives power loss, not only a process crash.
 """
@@ -320,6 +321,7 @@ class WorkerPool:
         self._stop = threading.Event()
         self._handing_back = threading.Event()
         self._handed_back = 0
+        self._busy: set[str] = set()  # delivery ids being run right now
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -357,8 +359,9 @@ class WorkerPool:
             self.queue._wakeup.notify_all()
         deadline = time.monotonic() + grace_s
         workers = [t for t in self._threads if t.name.startswith("reviewbot-worker")]
+        was_busy = bool(self._busy)
         while any(t.is_alive() for t in workers) and time.monotonic() < deadline:
-            if abort is not None:
+            if abort is not None and self._busy:
                 abort()
             for t in workers:
                 t.join(max(0.0, min(0.5, deadline - time.monotonic())))
@@ -367,8 +370,8 @@ class WorkerPool:
         except QueueUnavailable as exc:
             log.error("could not hand back the running jobs: %s (they run again after their lease)", exc)
             left = 0
-        if abort is not None:
-            abort()
+        if abort is not None and (was_busy or self._busy):
+            abort()  # once more: a review may have started a container after the last sweep
         handed = left + self._handed_back
         log.info("shutdown: %d job(s) handed back to the queue", handed)
         return handed
@@ -407,6 +410,7 @@ class WorkerPool:
         )
         outcome, error, delay = "done", None, 0.0
         state: JobState = "done"
+        self._busy.add(job.delivery_id)
         try:
             self.runner.run(job, ctx)
         except JobSuperseded as exc:
@@ -423,6 +427,7 @@ class WorkerPool:
                 delay = self.queue.retry.delay(attempt)
             if not isinstance(exc, RetryableJobError):
                 log.exception("job %s failed unexpectedly", job.delivery_id)
+        self._busy.discard(job.delivery_id)
         if state != "done" and self._handing_back.is_set():
             return self._hand_back(job, started)
         if state == "done" and self.queue.is_cancelled(job.delivery_id, self.worker_id):

@@ -121,6 +121,8 @@ def serve(
         review_drafts=settings.webhook_review_drafts,
         metrics=metrics,
     )
+    # Bind first: a port in use fails the start before any job is claimed.
+    server = make_server(app, host, port, threads=threads, limits=limits or HttpLimits())
     pool = None
     if isinstance(queue, SqliteQueue):
         sweep_stale_clones(settings.data_dir / "work")
@@ -132,7 +134,6 @@ def serve(
         )
         pool.start()
         log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
-    server = make_server(app, host, port, threads=threads, limits=limits or HttpLimits())
     log.info("listening on http://%s:%s", host, port)
     with _stop_on_signals():
         server.run()  # returns once a signal raised SystemExit in the loop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -356,3 +357,45 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     finally:
         pool.stop()
     assert len(published) == 1 and published[0].review.head == pr.head_sha  # type: ignore[attr-defined]
+
+
+def test_shutdown_hands_running_jobs_back_without_counting_the_attempt(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner(hold_s=60)  # stops at its cancel check
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner, concurrency=1)
+    wait_until(lambda: queue.get("d1").state == "running")  # type: ignore[union-attr]
+    aborts: list[float] = []
+    assert pool.shutdown(5, abort=lambda: aborts.append(time.monotonic())) == 1
+    rec = queue.get("d1")
+    assert rec is not None and (rec.state, rec.attempts) == ("queued", 0)
+    assert "handed back" in (rec.last_error or "") and aborts  # the sandboxes were swept
+
+
+def test_shutdown_hands_back_a_job_whose_runner_ignores_the_cancel(tmp_path: Path) -> None:
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
+    stuck = threading.Event()
+
+    class Stuck:
+        def run(self, j: ReviewJob, ctx: object) -> None:
+            stuck.wait(30)  # e.g. blocked in a call that does not look at the cancel flag
+
+    q.enqueue(job("d1"))
+    pool = run_pool(q, Stuck(), concurrency=1)
+    wait_until(lambda: q.get("d1").state == "running")  # type: ignore[union-attr]
+    started = time.monotonic()
+    assert pool.shutdown(1.0) == 1
+    assert time.monotonic() - started < 5  # the grace period bounds the wait
+    assert q.get("d1").state == "queued"  # type: ignore[union-attr]
+    stuck.set()
+    wait_until(lambda: not any(t.is_alive() for t in pool._threads))
+    # The late runner cannot overwrite the handed-back state.
+    rec = q.get("d1")
+    assert rec is not None and (rec.state, rec.attempts) == ("queued", 0)
+
+
+def test_an_idle_pool_shuts_down_at_once_without_sweeping(queue: SqliteQueue) -> None:
+    pool = run_pool(queue, ScriptedRunner())
+    aborts: list[int] = []
+    started = time.monotonic()
+    assert pool.shutdown(5, abort=lambda: aborts.append(1)) == 0
+    assert time.monotonic() - started < 3 and aborts == []
