@@ -86,7 +86,13 @@ def create_app(
                 delivery=request.headers.get("X-GitHub-Delivery", ""),
             )
         except ValidationError:
-            return answer("unknown", "bad_request", 400, "X-GitHub-Event and X-GitHub-Delivery are required")
+            return answer(
+                "unknown",
+                "bad_request",
+                400,
+                "X-GitHub-Event (1-100 characters) and X-GitHub-Delivery (a GUID: [A-Za-z0-9_-]{1,100}) "
+                "are required",
+            )
         event = headers.event
         try:
             payload = _parse_body(body, request.mimetype)
