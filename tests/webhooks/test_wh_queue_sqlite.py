@@ -1,4 +1,5 @@
-"""The embedded SQLite queue and worker pool: dedupe, supersede, retries, dead letter, leases."""
+"""The embedded SQLite queue and worker pool: what only this backend has (WAL, leases, the pool,
+shutdown). The guarantees both backends give are tested once, in test_wh_queue_contract.py."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from wh_helpers import wait_until
 from wh_runners import ScriptedRunner, clone_runner
 
 from webhooks.auth import StaticTokenProvider
-from webhooks.errors import PermanentJobError, RetryableJobError
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
@@ -63,18 +63,6 @@ def test_wal_mode(queue: SqliteQueue) -> None:
     assert queue._conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_newer_push_supersedes_queued_jobs_of_the_same_pr(queue: SqliteQueue) -> None:
-    queue.enqueue(job("old", head="1" * 40))
-    queue.enqueue(job("other-pr", head="1" * 40, pr=2))
-    result = queue.enqueue(job("new", head="2" * 40))
-    assert result.superseded == 1
-    old = queue.get("old")
-    assert old is not None and old.state == "superseded" and "superseded by new" in (old.last_error or "")
-    assert queue.get("other-pr").state == "queued"  # type: ignore[union-attr]
-    claimed = [queue.claim("w"), queue.claim("w"), queue.claim("w")]
-    assert sorted(c[0].delivery_id for c in claimed if c) == ["new", "other-pr"]
-
-
 def test_done_only_after_the_runner_returns(queue: SqliteQueue) -> None:
     runner = ScriptedRunner(hold_s=0.5)
     queue.enqueue(job("d1"))
@@ -102,18 +90,6 @@ def test_running_job_of_an_older_head_is_cancelled(queue: SqliteQueue) -> None:
         pool.stop()
 
 
-def test_transient_failures_retry_with_backoff_then_succeed(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([RetryableJobError("GitHub 502"), RetryableJobError("Docker down")])
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "done")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    assert runner.calls == [("d1", 1), ("d1", 2), ("d1", 3)]
-    assert queue.get("d1").attempts == 3  # type: ignore[union-attr]
-
-
 def test_backoff_delays_grow_exponentially() -> None:
     import random
 
@@ -122,33 +98,6 @@ def test_backoff_delays_grow_exponentially() -> None:
     for attempt, expected in zip(range(1, 7), [5, 10, 20, 40, 60, 60], strict=True):
         assert expected <= policy.delay(attempt, rng) <= expected * 1.1
     assert policy.delays() == [5, 10, 20, 40, 60]
-
-
-def test_permanent_failure_goes_to_dead_letter_with_the_reason(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([PermanentJobError("installation 9 was removed")])
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    rec = queue.get("d1")
-    assert rec is not None and rec.last_error == "permanent: installation 9 was removed"
-    assert runner.calls == [("d1", 1)]
-    assert [r.job.delivery_id for r in queue.by_state("dead")] == ["d1"]
-
-
-def test_exhausted_retries_go_to_dead_letter(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([RuntimeError("boom")] * 3)
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    rec = queue.get("d1")
-    assert rec is not None and rec.attempts == 3
-    assert rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
 
 
 def test_concurrency_limit(queue: SqliteQueue) -> None:
