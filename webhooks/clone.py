@@ -182,7 +182,8 @@ _PERMANENT = re.compile(
     r"not our ref|Authentication failed|returned error: 4(?!08|29)\d\d|Repository (\S+ )?not found"
     r"|could not read (Username|Password)|unsupported protocol|Unable to find remote helper"
     r"|transport '[^']*' not allowed|Protocol \S+ is not supported|bad/illegal format"
-    r"|does not appear to be a git repository|couldn't find remote ref|bad object|invalid refspec",
+    r"|does not appear to be a git repository|couldn't find remote ref|bad object|invalid refspec"
+    r"|invalid path '",  # a tree with a `.git` entry (e.g. `sub/.git` -> gitdir elsewhere): never checked out
     re.IGNORECASE,
 )
 

@@ -285,3 +285,44 @@ def test_repository_names_build_the_url_and_nothing_else_does() -> None:
 )
 def test_the_git_host_follows_the_configured_api(api: str, web: str) -> None:
     assert git_url_for(api) == web
+
+
+def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None:
+    # A `.git` file pointing elsewhere (`gitdir: /etc`) inside the PR's tree: git refuses to check
+    # it out, so such a tree never reaches the review or the sandbox — and no retry will change that.
+    pr = make_pr_repo(tmp_path)
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=pr.bare,
+        input="gitdir: /etc\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    app = git(pr.bare, "rev-parse", f"{pr.head_sha}:app.py")
+    sub = _mktree(pr.bare, f"100644 blob {blob}\t.git\n100644 blob {app}\tx.py\n")
+    tree = _mktree(pr.bare, f"100644 blob {app}\tapp.py\n040000 tree {sub}\tsub\n")
+    evil = git(
+        pr.bare,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit-tree",
+        tree,
+        "-p",
+        pr.base_sha,
+        "-m",
+        "x",
+    )
+    git(pr.bare, "update-ref", f"refs/pull/{pr.number}/head", evil)
+    with serve_git(tmp_path / "srv") as srv:
+        err = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, head=evil)
+    assert "invalid path 'sub/.git'" in str(err) and err.retryable is False
+
+
+def _mktree(repo: Path, listing: str) -> str:
+    done = subprocess.run(
+        ["git", "mktree"], cwd=repo, input=listing, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
