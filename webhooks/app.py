@@ -1,8 +1,11 @@
 """The Flask receiver: verify, parse, enqueue durably, answer 202. No review work in the request.
 
-POST /webhook   401 bad/missing signature, 413 body over 25 MB, 400 malformed, 202 enqueued,
-                200 duplicate / ignored / handled, 503 the queue or the GitHub API is down
-GET  /healthz   200 when the queue and every extra check (Docker) answer, else 503
+POST /webhook   401 bad/missing signature, 413 body over 25 MB, 400 malformed (bad JSON, nesting
+                too deep, numbers too long, a delivery id other than [A-Za-z0-9_-]{1,100}, a
+                repository name that is not owner/name), 202 enqueued, 200 duplicate / ignored /
+                handled, 503 the queue or the GitHub API is down
+GET  /healthz   200 when the queue and every extra check (data directory writable, Docker)
+                answer, else 503 naming what failed
 GET  /metrics   Prometheus text format, from this app's own registry
 """
 
@@ -83,7 +86,13 @@ def create_app(
                 delivery=request.headers.get("X-GitHub-Delivery", ""),
             )
         except ValidationError:
-            return answer("unknown", "bad_request", 400, "X-GitHub-Event and X-GitHub-Delivery are required")
+            return answer(
+                "unknown",
+                "bad_request",
+                400,
+                "X-GitHub-Event (1-100 characters) and X-GitHub-Delivery (a GUID: [A-Za-z0-9_-]{1,100}) "
+                "are required",
+            )
         event = headers.event
         try:
             payload = _parse_body(body, request.mimetype)
@@ -91,7 +100,7 @@ def create_app(
             return answer(event, "bad_request", 400, str(exc))
         try:
             decision = decide(event, headers.delivery, payload, review_drafts=review_drafts, lookup=lookup)
-        except BadPayload as exc:
+        except (BadPayload, RecursionError) as exc:  # RecursionError: a model walking a deep value
             return answer(event, "bad_request", 400, str(exc))
         except CodeHostError as exc:
             # GitHub does not retry failed deliveries, but they show as failed and can be redelivered.
@@ -173,6 +182,10 @@ def _parse_body(body: bytes, mimetype: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"body is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    except RecursionError as exc:  # `[[[[…` 100,000 deep: the C parser gives up
+        raise ValueError("body is nested too deeply to be a GitHub payload") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits, and the like
+        raise ValueError(f"body is not a usable JSON document: {str(exc)[:200]}") from exc
     if not isinstance(data, dict):
         raise ValueError("payload must be a JSON object")
     return data

@@ -1,5 +1,5 @@
-"""`reviewbot serve --port N`: the webhook receiver under gunicorn, with the embedded worker pool
-when the queue is SQLite (the default).
+"""`reviewbot serve --port N`: the webhook receiver under waitress (read deadlines: slow clients
+cannot stall it), with the embedded worker pool when the queue is SQLite (the default).
 
 Settings are read from the environment here (and in `worker`, which shares these helpers), at the
 entry point, and nowhere below. `webhooks` sits *above* `reviewbot` in the layers, so these
@@ -17,6 +17,7 @@ from typing import Any
 
 from reviewbot.errors import ConfigError
 from reviewbot.settings import Settings, load_settings
+from webhooks.http_server import HttpLimits as HttpDefaults
 
 #: Secrets and the rest of the bot's configuration leave the process environment once loaded,
 #: so no child process (git, docker, the sandbox tooling) inherits them.
@@ -37,6 +38,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
         "--config", type=Path, help="a TOML file with the same keys as REVIEWBOT_* (lowest precedence)"
     )
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    p.add_argument(
+        "--git-url",
+        default=os.environ.get("REVIEWBOT_GIT_URL") or None,
+        help="where repositories are cloned from, as <git-url>/<owner>/<name>.git (env "
+        "REVIEWBOT_GIT_URL; default: from REVIEWBOT_GITHUB_API_URL — https://github.com, or the "
+        "GHES host). Payload URLs are never used.",
+    )
 
 
 def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> Settings:
@@ -82,16 +90,59 @@ def register(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=8, help="request threads (default: 8)")
     p.add_argument("--workers", type=int, help="concurrent review jobs (default: webhook_workers, 2)")
     p.add_argument("--no-docker-check", action="store_true", help="leave Docker out of /healthz")
+    d = HttpDefaults()
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=d.header_timeout_s,
+        help=f"seconds a client has to send a request's headers (default {d.header_timeout_s:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=d.body_timeout_s,
+        help=f"seconds a client has to send a whole request (default {d.body_timeout_s:g})",
+    )
+    p.add_argument(
+        "--connection-limit",
+        type=int,
+        default=d.connection_limit,
+        help=f"open connections held at once (default {d.connection_limit})",
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=8.0,
+        help="seconds, on SIGTERM, to hand running jobs back and remove their sandboxes "
+        "(default 8: inside Docker's 10 s stop timeout)",
+    )
     add_common(p)
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = {"webhook_workers": args.workers} if args.workers else None
     settings = settings_from(args, overrides)
-    from webhooks import server  # gunicorn, Flask and the queues load only for this command
+    from webhooks import server  # waitress, Flask and the queues load only for this command
 
     checks = {} if args.no_docker_check or server.is_redis(settings) else {"docker": docker_check()}
+    if not 0 < args.header_timeout <= args.body_timeout or args.connection_limit < 1 or args.grace < 0:
+        raise ConfigError(
+            "need 0 < --header-timeout <= --body-timeout, --connection-limit >= 1 and --grace >= 0; got "
+            f"{args.header_timeout}, {args.body_timeout}, {args.connection_limit}, {args.grace}"
+        )
+    limits = HttpDefaults(
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        connection_limit=args.connection_limit,
+    )
     code: int = server.serve(
-        settings, host=args.host, port=args.port, threads=args.threads, health_checks=checks
+        settings,
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        health_checks=checks,
+        limits=limits,
+        grace_s=args.grace,
+        git_url=args.git_url,
     )
     return code

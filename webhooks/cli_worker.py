@@ -24,5 +24,5 @@ def run(args: argparse.Namespace) -> int:
     from webhooks import server
 
     settings = settings_from(args)
-    code: int = server.work(settings, burst=args.burst)
+    code: int = server.work(settings, burst=args.burst, git_url=args.git_url)
     return code

@@ -3,6 +3,9 @@ where git connects.
 
 - No hooks (`core.hooksPath=/dev/null`), no fsmonitor, no submodules, no LFS smudge, and no system
   or global git config (a host's credential helpers or `url.*.insteadOf` never apply).
+- Where: `<git_url>/<owner>/<name>.git`, from the configured GitHub host (`git_url_for`) and the
+  repository's validated full name. Never a URL from the payload: a signed payload naming another
+  host must not receive the installation token.
 - Protocols: https only; plain http only for loopback hosts (tests, a local mirror). No userinfo in
   the URL: credentials travel only in the fetch's own environment.
 - The token goes in as `http.extraHeader` through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`VALUE_n`:
@@ -18,6 +21,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ipaddress
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +32,8 @@ import git
 from pydantic import SecretStr
 
 from webhooks.errors import CloneError
+from webhooks.jobs import REPO_FULL_NAME
+from webhooks.lifecycle import clone_prefix
 
 #: Hardening that applies to every git command we run on untrusted repositories.
 SAFE_CONFIG: tuple[tuple[str, str], ...] = (
@@ -53,8 +59,33 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def git_url_for(api_url: str) -> str:
+    """The web/git root of the GitHub whose API is `api_url`: https://github.com for
+    api.github.com, https://HOST for GHES (`https://HOST/api/v3`) and GHE.com (`api.SUB.ghe.com`),
+    else the API's own origin. `--git-url` / REVIEWBOT_GIT_URL overrides it."""
+    parts = urlsplit(api_url.rstrip("/"))
+    host = parts.netloc
+    if host == "api.github.com":
+        return "https://github.com"
+    if host.startswith("api.") and host.endswith(".ghe.com"):
+        return f"{parts.scheme}://{host.removeprefix('api.')}"
+    path = parts.path.removesuffix("/api/v3")
+    return f"{parts.scheme}://{host}{path if path != parts.path else ''}"
+
+
+def repo_clone_url(git_url: str, full_name: str) -> str:
+    """`<git_url>/<owner>/<name>.git` for a validated owner/name; CloneError (permanent) otherwise."""
+    if not re.fullmatch(REPO_FULL_NAME, full_name):
+        raise CloneError(f"refusing repository name {full_name!r}: not owner/name")
+    url = f"{git_url.rstrip('/')}/{full_name}.git"
+    check_clone_url(url)
+    return url
+
+
 def check_clone_url(url: str) -> bool:
-    """Validate the URL from the payload; returns whether plain http must be allowed (loopback)."""
+    """Validate a clone URL; returns whether plain http must be allowed (loopback)."""
+    if not url.startswith(("https://", "http://")):  # git refuses `HTTPS://`: say so up front
+        raise CloneError(f"refusing clone URL {url!r}: only https:// (or http:// to loopback), lowercase")
     parts = urlsplit(url)
     if parts.username or parts.password or "@" in parts.netloc:
         raise CloneError(f"refusing a clone URL with credentials in it: {parts.scheme}://…")
@@ -137,12 +168,31 @@ def clone_pr(
         )
     except git.GitCommandError as exc:
         stderr = str(exc.stderr or "").strip().replace("\n", " ")[:500]
-        # Auth failures and missing commits will not heal by retrying; network trouble may.
-        permanent = any(s in stderr for s in ("not our ref", "Authentication failed", "returned error: 40"))
-        raise CloneError(f"git failed fetching {url}: {stderr}", retryable=not permanent) from exc
+        raise CloneError(
+            f"git failed fetching {url}: {stderr or f'exit status {exc.status}'}",
+            retryable=is_transient_git_error(stderr),
+        ) from exc
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return git.Repo(str(dest))
+
+
+#: git's messages for what no retry cures: auth, a missing repository or commit, a refused URL.
+_PERMANENT = re.compile(
+    r"not our ref|Authentication failed|returned error: 4(?!08|29)\d\d|Repository (\S+ )?not found"
+    r"|could not read (Username|Password)|unsupported protocol|Unable to find remote helper"
+    r"|transport '[^']*' not allowed|Protocol \S+ is not supported|bad/illegal format"
+    r"|does not appear to be a git repository|couldn't find remote ref|bad object|invalid refspec"
+    r"|invalid path '",  # a tree with a `.git` entry (e.g. `sub/.git` -> gitdir elsewhere): never checked out
+    re.IGNORECASE,
+)
+
+
+def is_transient_git_error(stderr: str) -> bool:
+    """Classify a failed git command. Permanent: the messages above. Everything else — the
+    network, a 5xx/408/429, our own timeout, a message we do not know — is retried, a bounded
+    number of times (RetryPolicy), before the job is dead-lettered with git's words."""
+    return not _PERMANENT.search(stderr)
 
 
 @contextlib.contextmanager
@@ -156,7 +206,7 @@ def cloned_pr(
     timeout_s: float = 600.0,
 ) -> Iterator[Path]:
     """`clone_pr` into a fresh temp dir that is removed afterwards, whatever happens."""
-    tmp = Path(tempfile.mkdtemp(prefix="reviewbot-pr-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=clone_prefix(), dir=parent))
     try:
         repo = clone_pr(url, base_sha, head_sha, tmp / "repo", token=token, timeout_s=timeout_s)
         repo.close()

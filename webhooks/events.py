@@ -59,9 +59,7 @@ def _job_from_pr(
     inst: int | None,
     by: str,
 ) -> ReviewJob:
-    base_repo = pr.base.repo
-    if base_repo is None:  # never seen in practice: the base repo is where the webhook comes from
-        raise BadPayload("pull_request.base.repo is null")
+    # No URL of the payload is used: the job clones `repo` (validated) from the configured host.
     return ReviewJob(
         delivery_id=delivery,
         trigger=trigger,
@@ -70,7 +68,6 @@ def _job_from_pr(
         head_sha=pr.head.sha,
         base_sha=pr.base.sha,
         base_ref=pr.base.ref,
-        clone_url=base_repo.clone_url,
         installation_id=inst,
         requested_by=by,
     )

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: `X-GitHub-Delivery` is a GUID. Ids become SQLite keys, RQ job ids and Redis key names, and RQ
+#: accepts only letters, digits, `_` and `-`: anything else is refused at the door (400).
+DELIVERY_ID = r"^[A-Za-z0-9_-]{1,100}$"
+#: owner/name as GitHub allows them; a name of only dots (`.`, `..`) is none. Clone URLs are built
+#: from it. (No look-ahead: pydantic's regex engine has none.)
+REPO_FULL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}/[A-Za-z0-9._-]{0,99}[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$"
 
 
 class ReviewJob(BaseModel):
@@ -19,16 +26,23 @@ class ReviewJob(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    delivery_id: str = Field(min_length=1, max_length=200)
+    delivery_id: str = Field(pattern=DELIVERY_ID)
     trigger: Literal["pull_request", "issue_comment"]
-    repo_full_name: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    repo_full_name: str = Field(pattern=REPO_FULL_NAME)
     pr_number: int = Field(ge=1)
     head_sha: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
     base_sha: str = Field(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
     base_ref: str
-    clone_url: str = Field(description="The base repository; the PR head is fetched from it by sha")
     installation_id: int | None = None
     requested_by: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_payload_url(cls, data: object) -> object:
+        """Jobs stored by earlier versions carry the payload's `clone_url`: ignored, never used."""
+        if isinstance(data, dict) and "clone_url" in data:
+            data = {k: v for k, v in data.items() if k != "clone_url"}
+        return data
 
     @property
     def pr_key(self) -> str:

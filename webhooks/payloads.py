@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from webhooks.jobs import DELIVERY_ID, REPO_FULL_NAME
+
 Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")]
 
 
@@ -22,8 +24,9 @@ class User(_Model):
 
 
 class Repository(_Model):
-    full_name: str
-    clone_url: str
+    # Only the name is read. URLs in the payload (clone_url, url, …) are never used: a signed
+    # payload pointing elsewhere must not receive the installation token.
+    full_name: Annotated[str, StringConstraints(pattern=REPO_FULL_NAME)]
     private: bool = False
 
 
@@ -37,11 +40,10 @@ class Installation(_Model):
 
 
 class Ref(_Model):
+    # `repo` is not read: the head is fetched by sha from the base repository (GitHub keeps every
+    # PR's commits there as refs/pull/N/head), so even a deleted fork (`head.repo: null`) is fine.
     ref: str
     sha: Sha
-    # A PR from a fork that was since deleted has `head.repo: null`; the head is still fetchable
-    # from the base repository (refs/pull/N/head), which is why jobs clone from `base.repo`.
-    repo: Repository | None
 
 
 class PullRequest(_Model):
@@ -108,4 +110,4 @@ class Headers(_Model):
     """The delivery headers the receiver requires."""
 
     event: str = Field(min_length=1, max_length=100)
-    delivery: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+    delivery: str = Field(pattern=DELIVERY_ID)

@@ -15,6 +15,7 @@ Same guarantees as the SQLite queue, built from RQ's parts:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from typing import Any
@@ -215,6 +216,51 @@ def perform(job_json: str) -> str:
     return "done"
 
 
+class HandBackWorker(Worker):
+    """RQ's forking worker, with a shutdown that fits `docker stop` (SIGTERM, then SIGKILL 10 s on).
+
+    RQ's own warm shutdown waits for the running job to finish — a review can take half an hour —
+    and the SIGKILL that follows leaves its sandbox containers running and counts an attempt. Here
+    SIGTERM kills the work horse at once, removes the horse's sandbox containers, and puts the job
+    back at the front of the queue with its attempt not counted: handed back, not lost."""
+
+    _handing_back = False
+    _dying_horse = 0
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        self._handing_back = True
+        self._dying_horse = self.horse_pid
+        if self._dying_horse:
+            log.warning("SIGTERM: stopping the job in work horse %d and handing it back", self._dying_horse)
+            self.kill_horse()
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def unsubscribe(self) -> None:
+        """RQ stops its pubsub thread with an unbounded join, which can wait out the thread's 60 s
+        poll — past `docker stop`'s 10 s. The thread is a daemon: unsubscribe, wait 1 s, close."""
+        if self.pubsub_thread:
+            with contextlib.suppress(redis.RedisError):
+                self.pubsub.unsubscribe()
+            self.pubsub_thread.join(timeout=1)
+            self.pubsub.close()
+
+    def handle_job_failure(self, job: Job, queue: RQQueue, *args: Any, **kwargs: Any) -> None:
+        if not self._handing_back:
+            super().handle_job_failure(job, queue, *args, **kwargs)
+            return
+        from webhooks.lifecycle import remove_sandboxes_of
+
+        removed = remove_sandboxes_of(self._dying_horse) if self._dying_horse else 0
+        with self.connection.pipeline() as pipe:
+            self.cleanup_execution(job, pipeline=pipe, execution=kwargs.get("execution"))
+            pipe.execute()
+        job.meta["attempts"] = max(0, int(job.get_meta().get("attempts", 1)) - 1)  # perform() counted it
+        job.meta["reason"] = "handed back: the worker shut down mid-job"
+        job.save_meta()  # type: ignore[no-untyped-call]
+        queue.enqueue_job(job, at_front=True)
+        log.info("job %s handed back to the queue; %d sandbox container(s) removed", job.id, removed)
+
+
 def run_worker(
     url_or_client: str | redis.Redis,
     runner: ReviewJobRunner,
@@ -222,7 +268,7 @@ def run_worker(
     burst: bool = False,
     observer: JobObserver | None = None,
     name: str = QUEUE_NAME,
-    worker_class: type[Worker] = Worker,
+    worker_class: type[Worker] = HandBackWorker,
 ) -> bool:
     """Work the queue in this process (RQ forks a work horse per job). Returns whether any job ran."""
     global _RUNNER, _OBSERVER

@@ -1,11 +1,12 @@
 """The embedded queue: one SQLite file in WAL mode, and a worker pool of threads in the same process.
 
-Why leases rather than "reset running rows at start": several processes may share the file
-(gunicorn with more than one worker, a `serve` next to a crashed one). A claimed job carries
+Why leases rather than "reset running rows at start": several processes may share the file (two
+`serve` processes on one data directory, a `serve` next to a crashed one). A claimed job carries
 `lease_until`; a heartbeat thread extends the leases of the jobs its pool holds. A worker killed with
 `kill -9` stops heartbeating, its lease lapses, and any pool claims the job again — after a restart
 or right away in another process. Completion checks that this worker still holds the lease, so a
-worker that was paused past its lease cannot overwrite the state another worker has set.
+worker that was paused past its lease cannot overwrite the state another worker has set. On
+SIGTERM the pool hands its running jobs back at once instead (`WorkerPool.shutdown`).
 
 `synchronous=FULL`: an acknowledged job survives power loss, not only a process crash.
 """
@@ -83,7 +84,7 @@ class SqliteQueue:
     def _conn(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None and getattr(self._local, "pid", None) != os.getpid():
-            db = None  # inherited across fork (gunicorn): SQLite connections must not be shared
+            db = None  # inherited across a fork: SQLite connections must not be shared
         if db is None:
             try:
                 db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
@@ -240,6 +241,18 @@ class SqliteQueue:
                 == 1
             )
 
+    def hand_back(self, worker: str, job_id: str | None = None) -> int:
+        """Return this worker's running job(s) to the queue, ready now, the attempt not counted:
+        a shutdown is not the job's fault. Returns how many were handed back."""
+        now = self._clock()
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE jobs SET state='queued', attempts=MAX(attempts-1, 0), run_after=?, lease_until=NULL,"
+                " worker=NULL, updated_at=?, last_error=? "
+                "WHERE worker=? AND state='running' AND (? IS NULL OR id=?)",
+                (now, now, "handed back: the worker shut down mid-job", worker, job_id, job_id),
+            ).rowcount
+
     def expire_dead_local_leases(self, hostname: str) -> int:
         """Release at once the jobs held by processes of this host that no longer exist.
 
@@ -306,6 +319,9 @@ class WorkerPool:
         self.observer = observer
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
+        self._handing_back = threading.Event()
+        self._handed_back = 0
+        self._busy: set[str] = set()  # delivery ids being run right now
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -331,6 +347,34 @@ class WorkerPool:
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
+
+    def shutdown(self, grace_s: float, abort: Callable[[], object] | None = None) -> int:
+        """SIGTERM: stop claiming; running jobs see `cancelled()` and stop at their next check;
+        `abort` (remove this process's sandboxes, so a review inside a container ends now) is
+        called until the job threads return or `grace_s` passes; then every job this pool still
+        holds goes back to the queue, ready at once. Returns how many jobs were handed back."""
+        self._handing_back.set()
+        self._stop.set()
+        with self.queue._wakeup:
+            self.queue._wakeup.notify_all()
+        deadline = time.monotonic() + grace_s
+        workers = [t for t in self._threads if t.name.startswith("reviewbot-worker")]
+        was_busy = bool(self._busy)
+        while any(t.is_alive() for t in workers) and time.monotonic() < deadline:
+            if abort is not None and self._busy:
+                abort()
+            for t in workers:
+                t.join(max(0.0, min(0.5, deadline - time.monotonic())))
+        try:
+            left = self.queue.hand_back(self.worker_id)
+        except QueueUnavailable as exc:
+            log.error("could not hand back the running jobs: %s (they run again after their lease)", exc)
+            left = 0
+        if abort is not None and (was_busy or self._busy):
+            abort()  # once more: a review may have started a container after the last sweep
+        handed = left + self._handed_back
+        log.info("shutdown: %d job(s) handed back to the queue", handed)
+        return handed
 
     def _heartbeat(self) -> None:
         beats = 0
@@ -359,10 +403,14 @@ class WorkerPool:
         """Run one claimed job and record the outcome. Returns the outcome name."""
         started = time.monotonic()
         ctx = JobContext(
-            attempt=attempt, cancelled=lambda: self.queue.is_cancelled(job.delivery_id, self.worker_id)
+            attempt=attempt,
+            cancelled=lambda: (
+                self._handing_back.is_set() or self.queue.is_cancelled(job.delivery_id, self.worker_id)
+            ),
         )
         outcome, error, delay = "done", None, 0.0
         state: JobState = "done"
+        self._busy.add(job.delivery_id)
         try:
             self.runner.run(job, ctx)
         except JobSuperseded as exc:
@@ -379,6 +427,9 @@ class WorkerPool:
                 delay = self.queue.retry.delay(attempt)
             if not isinstance(exc, RetryableJobError):
                 log.exception("job %s failed unexpectedly", job.delivery_id)
+        self._busy.discard(job.delivery_id)
+        if state != "done" and self._handing_back.is_set():
+            return self._hand_back(job, started)
         if state == "done" and self.queue.is_cancelled(job.delivery_id, self.worker_id):
             # The runner finished anyway; the job is done (nothing to rerun), but say it was flagged.
             log.info("job %s finished after being superseded", job.delivery_id)
@@ -392,3 +443,14 @@ class WorkerPool:
             self.observer(outcome, time.monotonic() - started)
         log.info("job %s (%s) -> %s%s", job.delivery_id, job.pr_key, outcome, f": {error}" if error else "")
         return outcome
+
+    def _hand_back(self, job: ReviewJob, started: float) -> str:
+        """The job stopped because this process is shutting down: not a failure, not an attempt."""
+        try:
+            self._handed_back += self.queue.hand_back(self.worker_id, job.delivery_id)
+        except QueueUnavailable as exc:
+            log.error("could not hand back %s: %s (it runs again after its lease)", job.delivery_id, exc)
+        if self.observer is not None:
+            self.observer("handed_back", time.monotonic() - started)
+        log.info("job %s (%s) handed back: shutting down", job.delivery_id, job.pr_key)
+        return "handed_back"

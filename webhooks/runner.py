@@ -23,7 +23,7 @@ from reviewbot.errors import (
     WorkspaceError,
 )
 from webhooks.auth import TokenProvider
-from webhooks.clone import cloned_pr
+from webhooks.clone import cloned_pr, repo_clone_url
 from webhooks.errors import CloneError, JobSuperseded, PermanentJobError, RetryableJobError
 from webhooks.jobs import JobContext, ReviewJob
 
@@ -45,9 +45,15 @@ class CloneReviewPublishRunner:
         review: ReviewStep,
         publish: PublishStep,
         *,
+        git_url: str,
         work_dir: Path | None = None,
         clone_timeout_s: float = 600.0,
     ) -> None:
+        try:  # a bad configured host is the deployer's error, found at start, not per job
+            repo_clone_url(git_url, "owner/name")
+        except CloneError as exc:
+            raise ConfigError(f"git_url {git_url!r}: {exc}") from exc
+        self.git_url = git_url
         self.tokens = tokens
         self.review = review
         self.publish = publish
@@ -68,7 +74,7 @@ class CloneReviewPublishRunner:
             self.work_dir.mkdir(parents=True, exist_ok=True)
         try:
             with cloned_pr(
-                job.clone_url,
+                repo_clone_url(self.git_url, job.repo_full_name),
                 job.base_sha,
                 job.head_sha,
                 token=token,

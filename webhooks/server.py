@@ -1,26 +1,32 @@
 """Wiring for the two processes a deployer runs: `reviewbot serve` and `reviewbot worker`.
 
-`serve` runs the Flask receiver under gunicorn (programmatic `BaseApplication`, never Flask's dev
-server). With the SQLite queue it also runs the worker pool — inside the gunicorn worker process,
-started after the fork (threads do not survive a fork). With `queue = redis://…` it only receives;
-`reviewbot worker` processes run the jobs on any number of machines.
+`serve` runs the Flask receiver under waitress with read deadlines (`webhooks.http_server`: slow
+clients cannot hold the threads that acknowledge deliveries), never Flask's dev server. With the
+SQLite queue it also runs the worker pool in the same process. With `queue = redis://…` it only
+receives; `reviewbot worker` processes run the jobs on any number of machines.
+
+Jobs clone from `<git_url>/<owner>/<name>.git`: the configured GitHub host and the repository's
+validated name, never a URL from the payload (`webhooks.clone.git_url_for`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+import os
+import signal
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-
-from flask import Flask
-from gunicorn.app.base import BaseApplication
 
 from reviewbot.errors import ConfigError
 from reviewbot.settings import Settings
 from webhooks.app import HealthCheck, create_app
 from webhooks.auth import TokenProvider, token_provider
+from webhooks.clone import git_url_for
+from webhooks.http_server import HttpLimits, make_server
 from webhooks.jobs import ReviewJobRunner
+from webhooks.lifecycle import remove_sandboxes_of, sweep_stale_clones, writable_check
 from webhooks.metrics import Metrics
 from webhooks.queue import Queue, RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
@@ -28,7 +34,8 @@ from webhooks.runner import CloneReviewPublishRunner
 
 log = logging.getLogger(__name__)
 
-RunnerFactory = Callable[[Settings, TokenProvider | None], ReviewJobRunner]
+RunnerFactory = Callable[[Settings, TokenProvider | None, str], ReviewJobRunner]
+"""(settings, tokens, git_url) -> the runner of review jobs."""
 
 
 def is_redis(settings: Settings) -> bool:
@@ -48,7 +55,7 @@ def build_queue(settings: Settings, retry: RetryPolicy | None = None) -> Queue:
     raise ConfigError(f"queue must be 'sqlite', 'sqlite:///path' or 'redis://…', got {settings.queue!r}")
 
 
-def production_runner(settings: Settings, tokens: TokenProvider | None) -> ReviewJobRunner:
+def production_runner(settings: Settings, tokens: TokenProvider | None, git_url: str) -> ReviewJobRunner:
     """Clone -> `run_review` in the sandbox (strangers' code: untrusted) -> `publish_review`."""
     from reviewbot.adapters.git_workspace import GitWorkspace
     from reviewbot.github.publish import publish_review
@@ -86,21 +93,9 @@ def production_runner(settings: Settings, tokens: TokenProvider | None) -> Revie
             identity=tok.identity(),
         )
 
-    return CloneReviewPublishRunner(tokens, review, publish, work_dir=settings.data_dir / "work")
-
-
-class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
-    def __init__(self, app: Flask, options: Mapping[str, Any]) -> None:
-        self.application = app
-        self.options = dict(options)
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        return self.application
+    return CloneReviewPublishRunner(
+        tokens, review, publish, git_url=git_url, work_dir=settings.data_dir / "work"
+    )
 
 
 def serve(
@@ -111,62 +106,82 @@ def serve(
     threads: int = 8,
     runner_factory: RunnerFactory = production_runner,
     health_checks: Mapping[str, HealthCheck] | None = None,
+    limits: HttpLimits | None = None,
+    grace_s: float = 8.0,
+    git_url: str | None = None,
 ) -> int:
-    """Run the receiver (and the embedded worker pool for the SQLite queue) until stopped."""
+    """Run the receiver (and the embedded worker pool for the SQLite queue) until SIGTERM/SIGINT.
+
+    On the signal: stop accepting, hand running jobs back to the queue and remove this process's
+    sandbox containers, all within `grace_s` (Docker's `stop` waits 10 s before SIGKILL)."""
     queue = build_queue(settings)
     tokens = token_provider(settings)
     metrics = Metrics(queue.stats)
+    checks = dict(health_checks or {})
+    if isinstance(queue, SqliteQueue):  # deliveries are stored on this disk: say when it is full
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        checks["data_dir"] = writable_check(settings.data_dir)
     app = create_app(
         settings,
         queue=queue,
         github_client_factory=tokens,
-        health_checks=health_checks,
+        health_checks=checks,
         review_drafts=settings.webhook_review_drafts,
         metrics=metrics,
     )
-    pools: list[WorkerPool] = []
-
-    def post_worker_init(worker: Any) -> None:
-        if isinstance(queue, SqliteQueue):
-            pool = WorkerPool(
-                queue,
-                runner_factory(settings, tokens),
-                concurrency=settings.webhook_workers,
-                observer=metrics.job_finished,
-            )
-            pool.start()
-            pools.append(pool)
-            log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
-
-    def worker_exit(server: Any, worker: Any) -> None:
-        for pool in pools:
-            pool.stop(timeout=20)
-
-    options = {
-        "bind": f"{host}:{port}",
-        # One process: the SQLite pool lives in it. Threads serve concurrent deliveries.
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": 60,
-        "graceful_timeout": 30,
-        "accesslog": "-",
-        "post_worker_init": post_worker_init,
-        "worker_exit": worker_exit,
-        "limit_request_field_size": 16384,
-    }
-    _Gunicorn(app, options).run()
+    # Bind first: a port in use fails the start before any job is claimed.
+    server = make_server(app, host, port, threads=threads, limits=limits or HttpLimits())
+    pool = None
+    if isinstance(queue, SqliteQueue):
+        sweep_stale_clones(settings.data_dir / "work")
+        pool = WorkerPool(
+            queue,
+            runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url)),
+            concurrency=settings.webhook_workers,
+            observer=metrics.job_finished,
+        )
+        pool.start()
+        log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
+    log.info("listening on http://%s:%s", host, port)
+    with _stop_on_signals():
+        server.run()  # returns once a signal raised SystemExit in the loop
+    log.info("shutting down")
+    server.close()
+    if pool is not None:
+        pool.shutdown(grace_s, abort=lambda: remove_sandboxes_of(os.getpid()))
+    queue.close()
     return 0
 
 
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT end waitress's loop (it treats SystemExit as "stop serving")."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def work(
-    settings: Settings, *, burst: bool = False, runner_factory: RunnerFactory = production_runner
+    settings: Settings,
+    *,
+    burst: bool = False,
+    runner_factory: RunnerFactory = production_runner,
+    git_url: str | None = None,
 ) -> int:
     """`reviewbot worker`: RQ workers for `queue = redis://…`."""
     if not is_redis(settings):
         raise ConfigError("reviewbot worker needs queue = redis://… (the SQLite queue runs inside serve)")
     from webhooks.queue_redis import run_worker
 
+    sweep_stale_clones(settings.data_dir / "work")
     tokens = token_provider(settings)
-    run_worker(settings.queue, runner_factory(settings, tokens), burst=burst)
+    runner = runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url))
+    run_worker(settings.queue, runner, burst=burst)
     return 0

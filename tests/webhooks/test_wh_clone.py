@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import base64
+import socket
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 from wh_gitserver import git, make_pr_repo, serve_git
 
-from webhooks.clone import check_clone_url, clone_pr, cloned_pr
+from webhooks.clone import (
+    check_clone_url,
+    clone_pr,
+    cloned_pr,
+    git_url_for,
+    is_transient_git_error,
+    repo_clone_url,
+)
 from webhooks.errors import CloneError
 
 TOKEN = "ghs_" + "s3cr3t" * 6
@@ -155,3 +165,164 @@ def test_cloned_pr_cleans_up_even_on_error(tmp_path: Path) -> None:
         ):
             pass
         assert list(parent.iterdir()) == []
+
+
+# -- every clone error classified: retrying cures the network, not auth, 404s or refused URLs --------
+
+
+class _Answering:
+    """An HTTP server that answers every request with one status (a GitHub outage, a rate limit)."""
+
+    def __init__(self, status: int) -> None:
+        status_code = status
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(status_code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/octo/hello.git"
+
+    def __enter__(self) -> str:
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+def _clone_error(
+    url: str, tmp: Path, pr: object, *, head: str | None = None, token: str | None = None
+) -> CloneError:
+    with pytest.raises(CloneError) as err:
+        clone_pr(
+            url,
+            pr.base_sha,  # type: ignore[attr-defined]
+            head or pr.head_sha,  # type: ignore[attr-defined]
+            tmp / f"c-{len(list(tmp.glob('c-*')))}",
+            token=SecretStr(token) if token else None,
+            timeout_s=60,
+        )
+    return err.value
+
+
+def test_clone_errors_are_classified_retryable_or_not(tmp_path: Path) -> None:
+    pr = make_pr_repo(tmp_path)
+    with serve_git(tmp_path / "srv", required_auth=_basic(TOKEN)) as srv:
+        wrong_token = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, token="ghs_wrong")
+        missing_repo = _clone_error(srv.url("octo/missing.git"), tmp_path, pr, token=TOKEN)
+        missing_commit = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, head="e" * 40, token=TOKEN)
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/octo/hello.git"
+    refused = _clone_error(closed, tmp_path, pr)
+    with _Answering(503) as url:
+        outage = _clone_error(url, tmp_path, pr)
+    with _Answering(429) as url:
+        limited = _clone_error(url, tmp_path, pr)
+    with _Answering(403) as url:
+        forbidden = _clone_error(url, tmp_path, pr)
+    upper = _clone_error("HTTPS://github.com/octo/hello.git", tmp_path, pr)
+    permanent = {
+        "wrong token": wrong_token,
+        "404 repo": missing_repo,
+        "missing commit": missing_commit,
+        "403": forbidden,
+        "HTTPS://": upper,
+    }
+    transient = {"connection refused": refused, "503": outage, "429": limited}
+    assert {k: e.retryable for k, e in permanent.items()} == dict.fromkeys(permanent, False)
+    assert {k: e.retryable for k, e in transient.items()} == dict.fromkeys(transient, True)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "transient"),
+    [
+        ("fatal: transport 'HTTPS' not allowed", False),  # git's own words for an uppercase scheme
+        ("fatal: Unable to find remote helper for 'HTTPS'", False),
+        ("fatal: unable to access 'https://x/': Could not resolve host: x", True),
+        ("error: RPC failed; curl 56 GnuTLS recv error (-9)", True),
+        ("fatal: unable to access 'https://x/': Operation too slow. Less than 1000 bytes/sec", True),
+        ("fatal: early EOF", True),
+        ("fatal: repository 'https://x/o/r.git/' not found", False),
+        ("remote: Repository not found.", False),
+        ("fatal: could not read Username for 'https://x': terminal prompts disabled", False),
+        ("fatal: unable to access 'https://x/': The requested URL returned error: 502", True),
+        ("fatal: unable to access 'https://x/': The requested URL returned error: 401", False),
+        ("fatal: unable to access 'https://x/': The requested URL returned error: 408", True),
+        ("", True),  # killed by our own timeout: no words at all
+    ],
+)
+def test_git_messages_are_classified(stderr: str, transient: bool) -> None:
+    assert is_transient_git_error(stderr) is transient
+
+
+def test_repository_names_build_the_url_and_nothing_else_does() -> None:
+    assert repo_clone_url("https://github.com", "octo/hello") == "https://github.com/octo/hello.git"
+    assert repo_clone_url("https://ghe.example/", "o-1/r.x_y") == "https://ghe.example/o-1/r.x_y.git"
+    for bad in ("evil.example/x", "octo/..", "o/r/../../x", "@h/x", "o/r?x", "o/r#x", "o", "o/r/s"):
+        with pytest.raises(CloneError):
+            repo_clone_url("https://github.com", bad)
+    with pytest.raises(CloneError):
+        repo_clone_url("HTTPS://github.com", "octo/hello")
+
+
+@pytest.mark.parametrize(
+    ("api", "web"),
+    [
+        ("https://api.github.com", "https://github.com"),
+        ("https://api.github.com/", "https://github.com"),
+        ("https://ghe.example/api/v3", "https://ghe.example"),
+        ("https://ghe.example/api/v3/", "https://ghe.example"),
+        ("https://api.acme.ghe.com", "https://acme.ghe.com"),
+        ("http://127.0.0.1:9999", "http://127.0.0.1:9999"),
+    ],
+)
+def test_the_git_host_follows_the_configured_api(api: str, web: str) -> None:
+    assert git_url_for(api) == web
+
+
+def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None:
+    # A `.git` file pointing elsewhere (`gitdir: /etc`) inside the PR's tree: git refuses to check
+    # it out, so such a tree never reaches the review or the sandbox — and no retry will change that.
+    pr = make_pr_repo(tmp_path)
+    blob = subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"],
+        cwd=pr.bare,
+        input="gitdir: /etc\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    app = git(pr.bare, "rev-parse", f"{pr.head_sha}:app.py")
+    sub = _mktree(pr.bare, f"100644 blob {blob}\t.git\n100644 blob {app}\tx.py\n")
+    tree = _mktree(pr.bare, f"100644 blob {app}\tapp.py\n040000 tree {sub}\tsub\n")
+    evil = git(
+        pr.bare,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit-tree",
+        tree,
+        "-p",
+        pr.base_sha,
+        "-m",
+        "x",
+    )
+    git(pr.bare, "update-ref", f"refs/pull/{pr.number}/head", evil)
+    with serve_git(tmp_path / "srv") as srv:
+        err = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, head=evil)
+    assert "invalid path 'sub/.git'" in str(err) and err.retryable is False
+
+
+def _mktree(repo: Path, listing: str) -> str:
+    done = subprocess.run(
+        ["git", "mktree"], cwd=repo, input=listing, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()

@@ -59,7 +59,7 @@ def test_example_matches_schema_and_model(path: Path) -> None:
     parsed = model.model_validate(payload)
     if isinstance(parsed, PullRequestEvent):
         assert parsed.pull_request.head.sha == payload["pull_request"]["head"]["sha"]
-        assert parsed.repository.clone_url.endswith(".git")
+        assert parsed.repository.full_name == payload["repository"]["full_name"]
     if isinstance(parsed, IssueCommentEvent):
         assert (parsed.issue.pull_request is not None) == ("pull_request" in payload["issue"])
 
@@ -70,4 +70,4 @@ def test_a_deleted_fork_head_repo_is_accepted() -> None:
     d = decide("pull_request", "d2", payload, review_drafts=False, lookup=None)
     # The job clones from the base repository, where refs/pull/N/head still lives.
     assert d.kind == "enqueue" and d.job is not None
-    assert d.job.clone_url == payload["pull_request"]["base"]["repo"]["clone_url"]
+    assert d.job.repo_full_name == payload["repository"]["full_name"]

@@ -1,4 +1,5 @@
-"""The Redis/RQ queue against a real redis-server started per test on a free loopback port."""
+"""The Redis/RQ queue against a real redis-server started per test on a free loopback port: what only
+this backend has. The guarantees both backends give are tested once, in test_wh_queue_contract.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from wh_runners import ScriptedRunner, clone_runner
 
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
-from webhooks.errors import JobSuperseded, PermanentJobError, RetryableJobError
-from webhooks.jobs import JobContext, ReviewJob
+from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.redis
 NOW = RetryPolicy(max_attempts=3, base_delay_s=0)  # retry at once: burst workers do not wait
 
 
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, url: str = "") -> ReviewJob:
+def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
     return ReviewJob(
         delivery_id=delivery,
         trigger="pull_request",
@@ -34,22 +34,12 @@ def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, 
         head_sha=head,
         base_sha=base,
         base_ref="main",
-        clone_url=url or "https://github.com/octo/hello.git",
         installation_id=1,
     )
 
 
 def burst(queue: RedisQueue, runner: object) -> None:
     run_worker(queue.redis, runner, burst=True, worker_class=SimpleWorker)  # type: ignore[arg-type]
-
-
-def test_enqueue_dedupes_on_delivery_id(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    assert q.enqueue(job("d1")).status == "enqueued"
-    assert q.enqueue(job("d1")).status == "duplicate"
-    assert q.stats().queued == 1
-    rec = q.get("d1")
-    assert rec is not None and rec.state == "queued" and rec.job == job("d1")
 
 
 def test_dedupe_outlives_the_finished_job(redis_server: RedisServer) -> None:
@@ -60,77 +50,14 @@ def test_dedupe_outlives_the_finished_job(redis_server: RedisServer) -> None:
     assert q.enqueue(job("d1")).status == "duplicate"  # ... a redelivery is recognised
 
 
-def test_retries_then_done(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    runner = ScriptedRunner([RetryableJobError("GitHub 502"), RetryableJobError("Docker down")])
-    q.enqueue(job("d1"))
-    burst(q, runner)
-    assert runner.calls == [("d1", 1), ("d1", 2), ("d1", 3)]
-    rec = q.get("d1")
-    assert rec is not None and rec.state == "done" and rec.attempts == 3
-
-
-def test_permanent_failure_is_dead_lettered_without_retries(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    runner = ScriptedRunner([PermanentJobError("installation 9 was removed")])
-    q.enqueue(job("d1"))
-    burst(q, runner)
-    assert runner.calls == [("d1", 1)]
-    dead = q.dead_letters()
-    assert [r.job.delivery_id for r in dead] == ["d1"]
-    assert dead[0].state == "dead" and dead[0].last_error == "permanent: installation 9 was removed"
-    assert q.stats().dead == 1
-
-
-def test_exhausted_retries_are_dead_lettered(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    runner = ScriptedRunner([RuntimeError("boom")] * 3)
-    q.enqueue(job("d1"))
-    burst(q, runner)
-    assert len(runner.calls) == 3
-    rec = q.get("d1")
-    assert (
-        rec is not None
-        and rec.state == "dead"
-        and rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
-    )
-
-
-def test_newer_push_cancels_the_queued_older_head(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    q.enqueue(job("old", head="1" * 40))
-    assert q.enqueue(job("new", head="2" * 40)).superseded == 1
-    runner = ScriptedRunner()
-    burst(q, runner)
-    assert runner.calls == [("new", 1)]
-    assert q.get("old").state == "superseded"  # type: ignore[union-attr]
-    assert q.get("new").state == "done"  # type: ignore[union-attr]
-
-
-def test_running_older_head_sees_the_cancel(redis_server: RedisServer) -> None:
-    q = RedisQueue(redis_server.url, retry=NOW)
-    seen: list[bool] = []
-
-    class PushMidRun:
-        def run(self, j: ReviewJob, ctx: JobContext) -> None:
-            if j.delivery_id == "old":
-                assert not ctx.cancelled()
-                q.enqueue(job("new", head="2" * 40))  # a push lands while the old head is reviewed
-                seen.append(ctx.cancelled())
-                raise JobSuperseded("newer head")
-
-    q.enqueue(job("old", head="1" * 40))
-    burst(q, PushMidRun())
-    assert seen == [True]
-    assert q.get("old").state == "superseded" and q.get("new").state == "done"  # type: ignore[union-attr]
-
-
 def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: RedisServer) -> None:
     pr = make_pr_repo(tmp_path)
     q = RedisQueue(redis_server.url, retry=NOW)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
-        q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=srv.url("octo/hello.git")))
+        runner = clone_runner(
+            StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url("")
+        )
+        q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))
         run_worker(redis_server.url, runner, burst=True)  # RQ's default Worker: a forked horse per job
     assert [r["commit_id"] for r in gh.reviews] == [pr.head_sha]
     assert q.get("d1").state == "done"  # type: ignore[union-attr]

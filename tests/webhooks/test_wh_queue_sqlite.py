@@ -1,8 +1,10 @@
-"""The embedded SQLite queue and worker pool: dedupe, supersede, retries, dead letter, leases."""
+"""The embedded SQLite queue and worker pool: what only this backend has (WAL, leases, the pool,
+shutdown). The guarantees both backends give are tested once, in test_wh_queue_contract.py."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,6 @@ from wh_helpers import wait_until
 from wh_runners import ScriptedRunner, clone_runner
 
 from webhooks.auth import StaticTokenProvider
-from webhooks.errors import PermanentJobError, RetryableJobError
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
@@ -22,7 +23,7 @@ from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
 
 
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, url: str = "") -> ReviewJob:
+def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
     return ReviewJob(
         delivery_id=delivery,
         trigger="pull_request",
@@ -31,7 +32,6 @@ def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40, 
         head_sha=head,
         base_sha=base,
         base_ref="main",
-        clone_url=url or "https://github.com/octo/hello.git",
         installation_id=1,
     )
 
@@ -63,18 +63,6 @@ def test_wal_mode(queue: SqliteQueue) -> None:
     assert queue._conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_newer_push_supersedes_queued_jobs_of_the_same_pr(queue: SqliteQueue) -> None:
-    queue.enqueue(job("old", head="1" * 40))
-    queue.enqueue(job("other-pr", head="1" * 40, pr=2))
-    result = queue.enqueue(job("new", head="2" * 40))
-    assert result.superseded == 1
-    old = queue.get("old")
-    assert old is not None and old.state == "superseded" and "superseded by new" in (old.last_error or "")
-    assert queue.get("other-pr").state == "queued"  # type: ignore[union-attr]
-    claimed = [queue.claim("w"), queue.claim("w"), queue.claim("w")]
-    assert sorted(c[0].delivery_id for c in claimed if c) == ["new", "other-pr"]
-
-
 def test_done_only_after_the_runner_returns(queue: SqliteQueue) -> None:
     runner = ScriptedRunner(hold_s=0.5)
     queue.enqueue(job("d1"))
@@ -102,18 +90,6 @@ def test_running_job_of_an_older_head_is_cancelled(queue: SqliteQueue) -> None:
         pool.stop()
 
 
-def test_transient_failures_retry_with_backoff_then_succeed(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([RetryableJobError("GitHub 502"), RetryableJobError("Docker down")])
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "done")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    assert runner.calls == [("d1", 1), ("d1", 2), ("d1", 3)]
-    assert queue.get("d1").attempts == 3  # type: ignore[union-attr]
-
-
 def test_backoff_delays_grow_exponentially() -> None:
     import random
 
@@ -122,33 +98,6 @@ def test_backoff_delays_grow_exponentially() -> None:
     for attempt, expected in zip(range(1, 7), [5, 10, 20, 40, 60, 60], strict=True):
         assert expected <= policy.delay(attempt, rng) <= expected * 1.1
     assert policy.delays() == [5, 10, 20, 40, 60]
-
-
-def test_permanent_failure_goes_to_dead_letter_with_the_reason(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([PermanentJobError("installation 9 was removed")])
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    rec = queue.get("d1")
-    assert rec is not None and rec.last_error == "permanent: installation 9 was removed"
-    assert runner.calls == [("d1", 1)]
-    assert [r.job.delivery_id for r in queue.by_state("dead")] == ["d1"]
-
-
-def test_exhausted_retries_go_to_dead_letter(queue: SqliteQueue) -> None:
-    runner = ScriptedRunner([RuntimeError("boom")] * 3)
-    queue.enqueue(job("d1"))
-    pool = run_pool(queue, runner)
-    try:
-        wait_until(lambda: queue.get("d1").state == "dead")  # type: ignore[union-attr]
-    finally:
-        pool.stop()
-    rec = queue.get("d1")
-    assert rec is not None and rec.attempts == 3
-    assert rec.last_error == "gave up after 3 attempts: RuntimeError: boom"
 
 
 def test_concurrency_limit(queue: SqliteQueue) -> None:
@@ -243,7 +192,7 @@ def test_prune_keeps_the_dedupe_window(tmp_path: Path) -> None:
 def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
     pr = make_pr_repo(tmp_path)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        yield gh, srv.url("octo/hello.git"), pr
+        yield gh, srv.url(""), pr  # the git host: <url>/octo/hello.git
 
 
 def test_worker_clones_reviews_and_publishes_once(
@@ -251,8 +200,8 @@ def test_worker_clones_reviews_and_publishes_once(
 ) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
@@ -267,9 +216,9 @@ def test_worker_clones_reviews_and_publishes_once(
 def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs")
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
     gh.fail_next.append(502)
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: q.get("d1").state == "done")  # type: ignore[union-attr]
@@ -285,7 +234,7 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
     gate = threading.Event()
     tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
-    inner = clone_runner(tokens, gh.url, tmp_path / "jobs")
+    inner = clone_runner(tokens, gh.url, tmp_path / "jobs", url)
     from wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
@@ -294,12 +243,12 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
         return diff_review(root, j)
 
     inner.review = slow_review
-    q.enqueue(job("old", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("old", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, inner, concurrency=2)
     try:
         wait_until(lambda: q.get("old").state == "running")  # type: ignore[union-attr]
         new_head = push_new_head(pr, tmp_path, "x = 1\n")  # type: ignore[arg-type]
-        q.enqueue(job("new", head=new_head, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+        q.enqueue(job("new", head=new_head, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
         wait_until(lambda: q.get("new").state == "done")  # type: ignore[union-attr]
         gate.set()
         wait_until(lambda: q.get("old").state == "superseded")  # type: ignore[union-attr]
@@ -337,12 +286,16 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     from webhooks.runner import CloneReviewPublishRunner
 
     runner = CloneReviewPublishRunner(
-        StaticTokenProvider(SecretStr("tok"), gh.url), review, publish, work_dir=tmp_path / "jobs"
+        StaticTokenProvider(SecretStr("tok"), gh.url),
+        review,
+        publish,
+        git_url=url,
+        work_dir=tmp_path / "jobs",
     )
     q = SqliteQueue(
         tmp_path / "j.sqlite3", retry=RetryPolicy(max_attempts=20, base_delay_s=0.2, max_delay_s=0.5)
     )
-    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number, url=url))  # type: ignore[attr-defined]
+    q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
         wait_until(lambda: (q.get("d1").attempts or 0) >= 2)  # type: ignore[union-attr]
@@ -353,3 +306,45 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     finally:
         pool.stop()
     assert len(published) == 1 and published[0].review.head == pr.head_sha  # type: ignore[attr-defined]
+
+
+def test_shutdown_hands_running_jobs_back_without_counting_the_attempt(queue: SqliteQueue) -> None:
+    runner = ScriptedRunner(hold_s=60)  # stops at its cancel check
+    queue.enqueue(job("d1"))
+    pool = run_pool(queue, runner, concurrency=1)
+    wait_until(lambda: queue.get("d1").state == "running")  # type: ignore[union-attr]
+    aborts: list[float] = []
+    assert pool.shutdown(5, abort=lambda: aborts.append(time.monotonic())) == 1
+    rec = queue.get("d1")
+    assert rec is not None and (rec.state, rec.attempts) == ("queued", 0)
+    assert "handed back" in (rec.last_error or "") and aborts  # the sandboxes were swept
+
+
+def test_shutdown_hands_back_a_job_whose_runner_ignores_the_cancel(tmp_path: Path) -> None:
+    q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
+    stuck = threading.Event()
+
+    class Stuck:
+        def run(self, j: ReviewJob, ctx: object) -> None:
+            stuck.wait(30)  # e.g. blocked in a call that does not look at the cancel flag
+
+    q.enqueue(job("d1"))
+    pool = run_pool(q, Stuck(), concurrency=1)
+    wait_until(lambda: q.get("d1").state == "running")  # type: ignore[union-attr]
+    started = time.monotonic()
+    assert pool.shutdown(1.0) == 1
+    assert time.monotonic() - started < 5  # the grace period bounds the wait
+    assert q.get("d1").state == "queued"  # type: ignore[union-attr]
+    stuck.set()
+    wait_until(lambda: not any(t.is_alive() for t in pool._threads))
+    # The late runner cannot overwrite the handed-back state.
+    rec = q.get("d1")
+    assert rec is not None and (rec.state, rec.attempts) == ("queued", 0)
+
+
+def test_an_idle_pool_shuts_down_at_once_without_sweeping(queue: SqliteQueue) -> None:
+    pool = run_pool(queue, ScriptedRunner())
+    aborts: list[int] = []
+    started = time.monotonic()
+    assert pool.shutdown(5, abort=lambda: aborts.append(1)) == 0
+    assert time.monotonic() - started < 3 and aborts == []

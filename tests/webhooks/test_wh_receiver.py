@@ -48,7 +48,7 @@ def test_pull_request_opened_is_enqueued_durably_then_202(env: Env) -> None:
     rec = env.queue.get("del-1")
     assert rec is not None and rec.state == "queued"
     assert rec.job.head_sha == HEAD and rec.job.base_sha == BASE and rec.job.installation_id == 1
-    assert rec.job.clone_url == "https://github.com/octo/hello.git"
+    assert rec.job.repo_full_name == "octo/hello" and "clone_url" not in rec.job.model_dump()
 
 
 def test_redelivery_is_deduplicated(env: Env) -> None:
@@ -151,7 +151,7 @@ def test_oversized_body_is_413(env: Env) -> None:
     big = b"x" * (MAX_BODY_BYTES + 1)
     r = env.send("pull_request", big)
     assert r.status_code == 413 and r.json()["outcome"] == "too_large"
-    # (A chunked body without Content-Length is checked under gunicorn in test_wh_serve.py.)
+    # (A chunked body without Content-Length is checked under `serve`'s server in test_wh_serve.py.)
 
 
 def test_form_encoded_payload(env: Env) -> None:

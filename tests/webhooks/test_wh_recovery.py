@@ -18,8 +18,10 @@ from webhooks.queue_sqlite import SqliteQueue
 PROC = Path(__file__).parent / "wh_worker_proc.py"
 
 
-def _start(db: Path, api: str, jobs: Path, markers: Path, *, hold: bool) -> subprocess.Popen[bytes]:
-    args = [sys.executable, str(PROC), str(db), api, str(jobs), str(markers)] + (["--hold"] if hold else [])
+def _start(db: Path, api: str, jobs: Path, markers: Path, git: str, *, hold: bool) -> subprocess.Popen[bytes]:
+    args = [sys.executable, str(PROC), str(db), api, str(jobs), str(markers), git] + (
+        ["--hold"] if hold else []
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -32,6 +34,7 @@ def test_kill_9_mid_job_then_restart_completes_every_job_once(tmp_path: Path) ->
     queue = SqliteQueue(db)
     with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
         for i in range(5):
+            (pr.bare.parent / f"hello{i}.git").symlink_to(pr.bare)  # five repositories, one history
             queue.enqueue(
                 ReviewJob(
                     delivery_id=f"d{i}",
@@ -41,11 +44,10 @@ def test_kill_9_mid_job_then_restart_completes_every_job_once(tmp_path: Path) ->
                     head_sha=pr.head_sha,
                     base_sha=pr.base_sha,
                     base_ref="main",
-                    clone_url=srv.url("octo/hello.git"),
                     installation_id=1,
                 )
             )
-        first = _start(db, gh.url, jobs, markers, hold=True)
+        first = _start(db, gh.url, jobs, markers, srv.url(""), hold=True)
         try:
             wait_until(lambda: len(list(markers.iterdir())) == 2, timeout=60)  # two jobs mid-review
         finally:
@@ -54,7 +56,7 @@ def test_kill_9_mid_job_then_restart_completes_every_job_once(tmp_path: Path) ->
         assert first.returncode == -signal.SIGKILL
         assert queue.stats().running == 2 and gh.reviews == []  # nothing posted, two leases orphaned
 
-        second = _start(db, gh.url, jobs, markers, hold=False)
+        second = _start(db, gh.url, jobs, markers, srv.url(""), hold=False)
         try:
             wait_until(lambda: queue.stats().done == 5, timeout=90)
         finally:

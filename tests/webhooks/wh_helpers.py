@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -106,6 +110,55 @@ def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.05) ->
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+MAIN = "import sys; from reviewbot.cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+
+def start_reviewbot(
+    command: str, port: int | None, env: dict[str, str], log: Path, *extra: str
+) -> subprocess.Popen[bytes]:
+    """`reviewbot serve|worker` in a subprocess with only `env` (plus PATH/HOME), output to `log`."""
+    full = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "PYTHONPATH": str(Path(__file__).parents[2]),
+        **env,
+    }
+    where = ["--host", "127.0.0.1", "--port", str(port)] if port is not None else []
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-c", MAIN, command, *where, *extra],
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@contextlib.contextmanager
+def serve_receiver(app: Any, limits: Any = None) -> Iterator[str]:
+    """A WSGI app under the server `reviewbot serve` uses (waitress + read deadlines), in a thread."""
+    from waitress import wasyncore
+
+    from webhooks.http_server import HttpLimits, make_server
+
+    server = make_server(app, "127.0.0.1", 0, threads=4, limits=limits or HttpLimits())
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+        thread.join(5)
+
+
+def answers(url: str) -> bool:
+    """/healthz answers at all (healthy or not)."""
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
 
 
 class RedisServer:

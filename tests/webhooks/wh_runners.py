@@ -44,8 +44,12 @@ def http_publisher(api_url: str) -> Callable[[Any, ReviewJob, TokenProvider], No
     return publish
 
 
-def clone_runner(tokens: TokenProvider, api_url: str, work_dir: Path) -> CloneReviewPublishRunner:
-    return CloneReviewPublishRunner(tokens, diff_review, http_publisher(api_url), work_dir=work_dir)
+def clone_runner(
+    tokens: TokenProvider, api_url: str, work_dir: Path, git_url: str
+) -> CloneReviewPublishRunner:
+    return CloneReviewPublishRunner(
+        tokens, diff_review, http_publisher(api_url), git_url=git_url, work_dir=work_dir
+    )
 
 
 class ScriptedRunner:

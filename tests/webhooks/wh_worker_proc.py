@@ -1,6 +1,6 @@
 """A worker process for the crash-recovery test.
 
-    python wh_worker_proc.py DB API_URL JOBS_DIR MARKERS [--hold]
+    python wh_worker_proc.py DB API_URL JOBS_DIR MARKERS GIT_URL [--hold]
 
 With --hold, the review step of every job blocks after writing `MARKERS/started-<delivery>`, so the
 test can `kill -9` this process mid-job.
@@ -24,10 +24,10 @@ from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 
 
 def main() -> None:
-    db, api, jobs, markers = sys.argv[1:5]
+    db, api, jobs, markers, git_url = sys.argv[1:6]
     hold = "--hold" in sys.argv
     queue = SqliteQueue(Path(db), retry=RetryPolicy(max_attempts=5, base_delay_s=0.1), lease_s=1.5)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), api), api, Path(jobs))
+    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), api), api, Path(jobs), git_url)
 
     def review(root: Path, job: ReviewJob) -> list[str]:
         (Path(markers) / f"started-{job.delivery_id}").write_text("")
