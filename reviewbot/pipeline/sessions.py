@@ -158,11 +158,17 @@ class RevisionSessions:
             result = session.run(
                 testenv.EDITABLE_OFFLINE, cwd=SANDBOX_DIRS[revision], timeout_s=timeout, env=env
             )
-            if not result.ok:
-                status, message = failure_message(result, timeout, f"{what}, installing the project itself,")
-                self._fail(revision, status, time.monotonic() - start, message)
-                return session
-            detail += "; the project installed (editable, offline)"
+            if result.ok:
+                detail += "; the project installed (editable, offline)"
+            else:
+                # Its dependencies are there and the tests still import it from the source tree
+                # (PYTHONPATH): say what failed (pip's own words), but do not block the tests.
+                _, message = failure_message(result, timeout, "installing the project itself")
+                detail += "; the project itself NOT installed (see skipped)"
+                self.ledger.skipped.append(
+                    f"test environment ({revision}): {message[:800]} -- the tests import it from the "
+                    "source tree; its metadata and entry points are missing"
+                )
         detail += f"; from {testenv.describe(plan)}"
         duration = round(time.monotonic() - start, 3)
         record(
