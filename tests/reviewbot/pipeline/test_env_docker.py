@@ -208,3 +208,27 @@ def test_install_none_installs_nothing(make_repo: MakeRepo, env_review: Review, 
     result = env_review(repo)
     assert not any(name.startswith("install") for name in runs(result))
     assert index.requests == []
+
+
+def test_dependencies_computed_by_setup_py_are_installed_per_review_uncached(
+    make_repo: MakeRepo, env_review: Review, index: Wheelhouse
+) -> None:
+    # No [project] table: the dependencies are whatever the build computes (setup.py's way), so
+    # the project is installed with them in the networked install container, every review.
+    repo = make_repo(
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["tinybuild"]\nbuild-backend = "tinybuild"\n',
+            "setup.py": "raise SystemExit('tinybuild reads setup_meta.toml')\n",
+            "setup_meta.toml": 'name = "calc-proj"\nversion = "1.2.3"\ndependencies = ["rbdep"]\n',
+            "src/calc/__init__.py": CALC,
+            "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        }
+    )
+    repo.commit({"src/calc/__init__.py": CALC.replace("a + b + BASE", "a + b + BASE + 1")})
+    result = env_review(repo)
+    assert result.code == 1, result.err
+    head = runs(result)["install (head)"]
+    assert head["status"] == "ok" and "not cached" in head["detail"]
+    assert result.report is not None
+    assert [f["snippet"] for f in result.report["findings"]] == ["tests/test_calc.py::test_add"]
+    assert runs(result)["pytest (base)"]["status"] == "ok", "the base got its own install too"
