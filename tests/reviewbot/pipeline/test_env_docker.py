@@ -173,7 +173,7 @@ def test_declared_environment_is_installed_at_both_revisions_and_cached(
     before = list(index.requests)
     repo.commit({"README.md": "a second push\n"})
     second = env_review(repo)
-    assert second.code == 1 and second.report is not None
+    assert second.code == 1 and second.report is not None, (second.err, second.report)
     assert "from the cache" in runs(second)["install (head)"]["detail"]
     assert index.requests == before, "a cached environment asks the index for nothing"
 
