@@ -164,7 +164,8 @@ def test_declared_environment_is_installed_at_both_revisions_and_cached(
     assert first.report["errors"] == []
     head, base = ran["install (head)"], ran["install (base)"]
     assert head["status"] == base["status"] == "ok"
-    assert "installed and cached" in head["detail"] and "project installed" in head["detail"]
+    assert "installed and cached" in head["detail"]
+    assert "project installed (editable, offline, by its build backend's editable hook)" in head["detail"]
     assert "pyproject.toml extra [test]" in head["detail"]
     assert "from the cache" in base["detail"], "same declarations at base: the same cache entry"
     assert any(r.startswith("/simple/rbdep/") for r in index.requests)
