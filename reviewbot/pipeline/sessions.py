@@ -30,7 +30,7 @@ from typing import Any
 
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testenv import TestEnvPlan, plan_test_env
-from reviewbot.errors import ToolError
+from reviewbot.errors import ToolError, WorkspaceError
 from reviewbot.pipeline import env as testenv
 from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.pipeline.install import (
@@ -274,7 +274,13 @@ class RevisionSessions:
 
             settings = self.settings.sandbox
             state = settings.env_cache_dir or default_cache_dir()
-            self._cache = DockerEnvCache(self.backend, state_dir=state, cap_mb=settings.env_cache_mb)  # type: ignore[arg-type]
+            try:
+                self._cache = DockerEnvCache(self.backend, state_dir=state, cap_mb=settings.env_cache_mb)  # type: ignore[arg-type]
+            except OSError as exc:
+                raise WorkspaceError(
+                    f"the test environment cache's directory {state} cannot be used ({exc.strerror}); "
+                    "set sandbox.env_cache_dir (REVIEWBOT_SANDBOX__ENV_CACHE_DIR) to a writable directory"
+                ) from exc
         return self._cache
 
     def _layer_key(self, plan: TestEnvPlan, tree: RevisionTree, requirements: bytes, cache: Any) -> str:

@@ -233,3 +233,16 @@ def test_dependencies_computed_by_setup_py_are_installed_per_review_uncached(
     assert result.report is not None
     assert [f["snippet"] for f in result.report["findings"]] == ["tests/test_calc.py::test_add"]
     assert runs(result)["pytest (base)"]["status"] == "ok", "the base got its own install too"
+
+
+def test_an_unusable_cache_directory_is_a_clear_error(
+    make_repo: MakeRepo, env_review: Review, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    monkeypatch.setenv("REVIEWBOT_SANDBOX__ENV_CACHE_DIR", str(blocker / "cache"))
+    repo = project(make_repo)
+    repo.commit({"README.md": "x\n"})
+    result = env_review(repo)
+    assert result.code == 2
+    assert "sandbox.env_cache_dir" in result.err and "a-file" in result.err
