@@ -47,6 +47,7 @@ from corpus.scenarios import SCENARIOS  # type: ignore[import-not-found]  # noqa
 
 IMAGE = os.environ.get("REVIEWBOT_SANDBOX__IMAGE", "reviewbot-sandbox:latest")
 LOCAL_MIRROR = Path("/opt/pypi")
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 SCENARIO = "rename_pure"  # more-itertools, a clean change (exit 0): no base re-run
 
 
@@ -74,8 +75,8 @@ def _env(cache_dir: Path, index: str | None) -> dict[str, str]:
     )
     if index:
         env["REVIEWBOT_SANDBOX__INDEX_URL"] = index
-    elif Path("/etc/ssl/certs/ca-certificates.crt").exists():
-        env["REVIEWBOT_SANDBOX__CA_BUNDLE"] = "/etc/ssl/certs/ca-certificates.crt"
+    if Path(CA_BUNDLE).exists():  # PyPI through a TLS-inspecting proxy needs the machine's CAs
+        env["REVIEWBOT_SANDBOX__CA_BUNDLE"] = CA_BUNDLE
     return env
 
 
@@ -116,7 +117,9 @@ def pytest_in_venv(repo: Path, work: Path, index: str | None) -> float:
         venv.create(env_dir, with_pip=True)
         pip = [str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "-e", str(repo), "pytest"]
         if index:
-            pip += ["--index-url", index, "--trusted-host", index.split("/")[2].split(":")[0]]
+            pip += ["--index-url", index]
+            if index.startswith("http:"):
+                pip += ["--trusted-host", index.split("/")[2].split(":")[0]]
         subprocess.run(pip, check=True, capture_output=True)
     start = time.perf_counter()
     argv = [str(env_dir / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
@@ -206,7 +209,10 @@ def table(samples: dict[str, list[float]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3, help="measured rounds (default 3)")
-    parser.add_argument("--index", help="package index URL (default: the local mirror, else PyPI)")
+    parser.add_argument(
+        "--index",
+        help="package index URL, e.g. https://pypi.org/simple (default: the local mirror, else PyPI)",
+    )
     parser.add_argument("--json", type=Path, help="write every sample to FILE")
     args = parser.parse_args(argv)
     try:

@@ -144,9 +144,7 @@ def main() -> int:
             f"{r['calls']:>5} {r['skipped']:>8}"
         )
     print("\nloop overhead with a zero-latency model (full review: ruff + pytest + LLM), 3 runs:")
-    print(
-        f"{'files':>5} {'total s':>8} {'tools s':>8} {'model s':>12} {'loop s':>13} {'overhead':>8}"
-    )
+    print(f"{'files':>5} {'total s':>8} {'tools s':>8} {'model s':>12} {'loop s':>13} {'overhead':>8}")
     for n in (4, 16):
         for _ in range(3):
             r = one_review(FILES[:n], analyzers=True)
