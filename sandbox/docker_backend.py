@@ -175,6 +175,7 @@ class DockerSession:
             raise SandboxStartError(f"could not create the sandbox container: {exc}") from exc
         try:
             container.start()
+            self._wait_for_main(container.id)
             for tar in self._uploads:
                 self._put(container.id, tar)
             if self.spec.env_layer and not env_writable:
@@ -183,6 +184,16 @@ class DockerSession:
             self._remove(container.id)
             raise SandboxStartError(f"could not start the sandbox container: {exc}") from exc
         return str(container.id)
+
+    def _wait_for_main(self, container_id: str) -> None:
+        """Until the container's `sleep` runs beside docker-init. Every exec's wrapper spares the
+        oldest process but init; an exec racing ahead of `sleep` would spare itself and kill
+        `sleep`, and with it the container (seen under load on the first exec of a session)."""
+        for _ in range(200):
+            if len(self.api.top(container_id).get("Processes") or []) >= 2:
+                return
+            time.sleep(0.01)
+        raise SandboxError("the sandbox container's main process did not start")
 
     def _activate_env(self, container_id: str) -> None:
         """Put the read-only /env layer on sys.path, ahead of the image's own packages (a project

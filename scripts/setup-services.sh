@@ -58,4 +58,14 @@ if [ -f "$here/sandbox/Dockerfile" ]; then
       -f "$here/sandbox/Dockerfile" "$here/sandbox" >/dev/null
   fi
 fi
+# The test environment is installed with the image's own pip: it must understand what projects
+# declare (pip >= 25.1 reads PEP 735 dependency groups). An image built from an older Dockerfile
+# has the wrong label and was rebuilt above; this catches a base image whose pip could not be upgraded.
+if docker image inspect "$SANDBOX_IMAGE" >/dev/null 2>&1; then
+  docker run --rm --network none --entrypoint python "$SANDBOX_IMAGE" -c \
+    'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (25, 1))' \
+    || { log "$SANDBOX_IMAGE has a pip older than 25.1; rebuild it from sandbox/Dockerfile"; exit 1; }
+fi
+# Test-environment cache volumes (label reviewbot.env=1) are kept across runs on purpose; reviewbot
+# evicts them least-recently-used first above sandbox.env_cache_mb. `docker volume rm` is safe.
 log "services ready"

@@ -164,7 +164,8 @@ def test_declared_environment_is_installed_at_both_revisions_and_cached(
     assert first.report["errors"] == []
     head, base = ran["install (head)"], ran["install (base)"]
     assert head["status"] == base["status"] == "ok"
-    assert "installed and cached" in head["detail"] and "project installed" in head["detail"]
+    assert "installed and cached" in head["detail"]
+    assert "project installed (editable, offline, by its build backend's editable hook)" in head["detail"]
     assert "pyproject.toml [project.optional-dependencies] test" in head["detail"]
     assert "from the cache" in base["detail"], "same declarations at base: the same cache entry"
     assert any(r.startswith("/simple/rbdep/") for r in index.requests)
@@ -173,7 +174,7 @@ def test_declared_environment_is_installed_at_both_revisions_and_cached(
     before = list(index.requests)
     repo.commit({"README.md": "a second push\n"})
     second = env_review(repo)
-    assert second.code == 1 and second.report is not None
+    assert second.code == 1 and second.report is not None, (second.err, second.report)
     assert "from the cache" in runs(second)["install (head)"]["detail"]
     assert index.requests == before, "a cached environment asks the index for nothing"
 
@@ -208,3 +209,40 @@ def test_install_none_installs_nothing(make_repo: MakeRepo, env_review: Review, 
     result = env_review(repo)
     assert not any(name.startswith("install") for name in runs(result))
     assert index.requests == []
+
+
+def test_dependencies_computed_by_setup_py_are_installed_per_review_uncached(
+    make_repo: MakeRepo, env_review: Review, index: Wheelhouse
+) -> None:
+    # No [project] table: the dependencies are whatever the build computes (setup.py's way), so
+    # the project is installed with them in the networked install container, every review.
+    repo = make_repo(
+        {
+            "pyproject.toml": '[build-system]\nrequires = ["tinybuild"]\nbuild-backend = "tinybuild"\n',
+            "setup.py": "raise SystemExit('tinybuild reads setup_meta.toml')\n",
+            "setup_meta.toml": 'name = "calc-proj"\nversion = "1.2.3"\ndependencies = ["rbdep"]\n',
+            "src/calc/__init__.py": CALC,
+            "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        }
+    )
+    repo.commit({"src/calc/__init__.py": CALC.replace("a + b + BASE", "a + b + BASE + 1")})
+    result = env_review(repo)
+    assert result.code == 1, result.err
+    head = runs(result)["install (head)"]
+    assert head["status"] == "ok" and "not cached" in head["detail"]
+    assert result.report is not None
+    assert [f["snippet"] for f in result.report["findings"]] == ["tests/test_calc.py::test_add"]
+    assert runs(result)["pytest (base)"]["status"] == "ok", "the base got its own install too"
+
+
+def test_an_unusable_cache_directory_is_a_clear_error(
+    make_repo: MakeRepo, env_review: Review, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n")
+    monkeypatch.setenv("REVIEWBOT_SANDBOX__ENV_CACHE_DIR", str(blocker / "cache"))
+    repo = project(make_repo)
+    repo.commit({"README.md": "x\n"})
+    result = env_review(repo)
+    assert result.code == 2
+    assert "sandbox.env_cache_dir" in result.err and "a-file" in result.err

@@ -12,6 +12,11 @@ if anything leaked, the base run would fail too and the review would file the br
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,3 +132,31 @@ def test_head_run_cannot_tamper_with_the_base_in_the_process_backend(
     # promise: the base gets a fresh root, HOME and TMPDIR; no user site is shared.
     result = review(tampering_repo(make_repo))
     assert_blamed_on_the_change(result)
+
+
+@pytest.mark.docker
+def test_sigterm_while_the_base_runs_removes_both_revisions_containers(
+    make_repo: MakeRepo, docker_client: Any, tmp_path: Path
+) -> None:
+    slow_at_base = "import time\n\n\ndef test_x():\n    time.sleep(60)\n"
+    repo = make_repo({"lib.py": LIB, "tests/test_x.py": slow_at_base})
+    repo.commit({"tests/test_x.py": "def test_x():\n    assert False\n"})
+    env = {**os.environ, "REVIEWBOT_SANDBOX__BACKEND": "docker", "REVIEWBOT_SANDBOX__IMAGE": SANDBOX_IMAGE}
+    argv = [sys.executable, "-m", "reviewbot", "local", str(repo.path), "--format", "json"]
+    proc = subprocess.Popen([*argv, "-o", str(tmp_path / "r.json")], env=env, stderr=subprocess.PIPE)
+    owner = f":{proc.pid}:"
+
+    def ours() -> list[dict[str, Any]]:
+        found = docker_client.api.containers(all=True, filters={"label": "reviewbot.sandbox=1"})
+        return [c for c in found if owner in (c.get("Labels") or {}).get("reviewbot.owner", "")]
+
+    deadline = time.monotonic() + 120
+    while len(ours()) < 2:  # head's container, then the base's own
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the review never opened the base's session"
+        time.sleep(0.1)
+    time.sleep(1.0)  # the slow base test is running now
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert ours() == [], "a revision's container outlived the SIGTERM'd review"

@@ -28,7 +28,11 @@ import base64, hashlib, os, tomllib, zipfile
 
 def _project():
     with open("pyproject.toml", "rb") as fh:
-        return tomllib.load(fh)["project"]
+        project = tomllib.load(fh).get("project")
+    if project is None:  # a "setup.py project": metadata computed by code, here read from a file
+        with open("setup_meta.toml", "rb") as fh:
+            project = tomllib.load(fh)
+    return project
 
 WHEEL = "Wheel-Version: 1.0\\nGenerator: tinybuild\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"
 
@@ -48,7 +52,8 @@ def build_editable(wheel_directory, config_settings=None, metadata_directory=Non
     scripts = "".join(f"{k} = {v}\\n" for k, v in project.get("scripts", {}).items())
     files = {
         f"_{name}_editable.pth": root + "\\n",
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {project['name']}\\nVersion: {version}\\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {project['name']}\\nVersion: {version}\\n"
+        + "".join(f"Requires-Dist: {r}\\n" for r in project.get("dependencies", [])),
         f"{dist}/WHEEL": WHEEL,
         f"{dist}/entry_points.txt": "[console_scripts]\\n" + scripts,
     }
