@@ -219,7 +219,7 @@ def run_pytest(
     if log is not None and log.deadline:
         return _timed_out(name, timeout_s, log, progress, result)
     if not result.completed or result.exit_code not in (*_PYTEST_TESTS_RAN, PYTEST_NOTHING_COLLECTED):
-        return _pytest_broken(name, result, log, progress)
+        return _pytest_broken(name, result, log, progress, timeout_s)
     if result.exit_code == PYTEST_NOTHING_COLLECTED:
         detail = f"no tests were collected: {pytest_said(result)}"
         return TestRunResult(
@@ -261,7 +261,8 @@ def coverage_detail(report: JunitReport, progress: Progress) -> str:
 
 def deadline_s(timeout_s: float) -> float:
     """When pytest stops itself: before the sandbox's wall clock, which may discard what it wrote."""
-    return max(1.0, timeout_s - min(10.0, timeout_s * 0.1))
+    # The margin covers interpreter start-up before the plugin's clock starts (seconds on a busy host).
+    return max(1.0, timeout_s - min(10.0, max(2.0, timeout_s * 0.1)))
 
 
 def _kept(log: TestLog | None) -> tuple[JunitReport | None, str]:
@@ -274,7 +275,10 @@ def _timed_out(
     name: str, timeout_s: float, log: TestLog | None, progress: Progress, result: CommandResult
 ) -> TestRunResult:
     partial, kept = _kept(log)
-    running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
+    if log is None:
+        running = "unknown (no test log survived the stop)"
+    else:
+        running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
     error = (
         f"{name} did not finish within {timeout_s:g} s; running when it was stopped: {running}{kept}. "
         f"Raise {TIMEOUT_SETTING} if the suite needs longer"
@@ -283,12 +287,12 @@ def _timed_out(
 
 
 def _pytest_broken(
-    name: str, result: CommandResult, log: TestLog | None, progress: Progress
+    name: str, result: CommandResult, log: TestLog | None, progress: Progress, timeout_s: float
 ) -> TestRunResult:
     """pytest did not finish its run: keep what the log gathered, and say why in pytest's words."""
     partial, kept = _kept(log)
     if result.outcome is Outcome.TIMEOUT:
-        return _timed_out(name, result.duration_s, log, progress, result)
+        return _timed_out(name, timeout_s, log, progress, result)
     if not result.completed:
         error = _broken(name, result, "") + kept
         return TestRunResult(_run(name, result, RunStatus.ERROR, error), partial, error, progress=progress)
