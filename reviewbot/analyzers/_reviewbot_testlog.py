@@ -18,8 +18,8 @@ DEADLINE_EXIT) a little before the sandbox's own wall clock would kill it: a san
 everything a killed command wrote, and this way the log survives whatever the backend does.
 
 `line` is 1-based. A progress display can count "tests so far" as the `report` lines with
-`"when": "teardown"`, one per finished test (`reviewbot.analyzers.junit.finished_count`). Text fields are bounded (LONGREPR_CHARS, from the
-end: the cause is at the end of a traceback). The log is written by the PR's own test process, so
+`"when": "teardown"`, one per finished test (`reviewbot.analyzers.junit.finished_count`). Text
+fields are bounded (LONGREPR_CHARS, from the end: the cause is at the end of a traceback). The log is written by the PR's own test process, so
 it is as untrusted as the junit report: reviewbot parses it with size caps and checks every field.
 """
 
