@@ -19,8 +19,9 @@ everything a killed command wrote, and this way the log survives whatever the ba
 
 `line` is 1-based. A progress display can count "tests so far" as the `report` lines with
 `"when": "teardown"`, one per finished test (`reviewbot.analyzers.junit.finished_count`). Text
-fields are bounded (LONGREPR_CHARS, from the end: the cause is at the end of a traceback). The log is written by the PR's own test process, so
-it is as untrusted as the junit report: reviewbot parses it with size caps and checks every field.
+fields are bounded (LONGREPR_CHARS, from the end: the cause is at the end of a traceback). The
+log is written by the PR's own test process, so it is as untrusted as the junit report: reviewbot
+parses it with size caps and checks every field.
 """
 
 from __future__ import annotations
