@@ -268,6 +268,20 @@ def trim_traceback(detail: str, limit: int = MAX_TRACEBACK_LINES) -> str:
     return "\n".join([*head, f"... {len(lines) - len(head) - len(tail)} more lines ...", *tail])
 
 
+def project_frames(detail: str, files: frozenset[str]) -> str:
+    """A traceback from the first frame in a repository file on (or from its `E   ` lines when no
+    frame is the project's): importlib's and pytest's own frames say nothing about the cause."""
+    lines = detail.strip().splitlines()
+    for i, line in enumerate(lines):
+        match = _FRAME.match(line)
+        if match and repo_path(match["path"], files) is not None:
+            return "\n".join(lines[i:])
+    for i, line in enumerate(lines):
+        if line.startswith("E "):
+            return "\n".join(lines[i:])
+    return "\n".join(lines)
+
+
 def _first_line(test: FailedTest, cause: Cause) -> str:
     text = cause.summary if test.collection else (test.message.strip().splitlines() or [""])[0]
     return _clip(text or cause.summary or "(no message)")

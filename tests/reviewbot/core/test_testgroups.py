@@ -205,3 +205,29 @@ def test_unrelated_file_layout_paths_resolve_by_suffix(tmp_path: Path) -> None:
     detail = f'E     File "{tmp_path}/work/head/src/pkg/mod.py", line 7\nE   SyntaxError: bad'
     found = parse_cause("collection failure", detail, frozenset({"src/pkg/mod.py"}))
     assert (found.path, found.line, found.summary) == ("src/pkg/mod.py", 7, "SyntaxError: bad")
+
+
+def test_collection_evidence_starts_at_the_project_code_not_importlib(
+    collection_errors: dict[str, FailedTest],
+) -> None:
+    result = attribute_tests(
+        [collection_errors["tests/test_syntax_import.py"]],
+        base_failed=set(),
+        base_ran={"tests/test_syntax_import.py::test_x"},
+        head_to_base={},
+        files=FILES,
+    )
+    [finding] = result.new
+    assert finding.evidence is not None
+    assert finding.evidence.startswith(
+        "SyntaxError: invalid syntax (lib.py:2)\ntests/test_syntax_import.py:1: in <module>"
+    )
+    assert "_bootstrap" not in finding.evidence and "importlib" not in finding.evidence
+    own = attribute_tests(
+        [collection_errors["tests/test_own_syntax.py"]],
+        base_failed=None,
+        base_ran=None,
+        head_to_base={},
+        files=FILES,
+    ).new[0]
+    assert own.evidence is not None and "_pytest" not in own.evidence and "def test_x(:" in own.evidence
