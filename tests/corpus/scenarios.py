@@ -417,8 +417,8 @@ SCENARIOS: tuple[Scenario, ...] = (
             Expect(
                 "pytest",
                 "more_itertools/more.py",
-                line="            return next(reversed(iterable))\n        return deque(iterable, maxlen=1)[-1]\n"
-                "    except IndexError:",
+                line="            return next(reversed(iterable))\n"
+                "        return deque(iterable, maxlen=1)[-1]\n    except IndexError:",
                 tests=(
                     "tests/test_more.py::LastTests::test_default",
                     "tests/test_more.py::LastTests::test_empty",
