@@ -5,7 +5,7 @@ and loads it with `-p _reviewbot_testlog --reviewbot-testlog=PATH`. It appends o
 line to PATH and flushes each line, so a run killed at its time limit leaves every result it
 reached, and the tests that were running when it was killed:
 
-    {"event": "collected", "count": 784}                       after collection (selected items)
+    {"event": "collected", "count": 784}                       after collection (the last one counts)
     {"event": "collecterror", "nodeid": "tests/test_x.py", "longrepr": "..."}
     {"event": "start", "nodeid": "tests/test_x.py::test_a", "path": "tests/test_x.py", "line": 12}
     {"event": "report", "nodeid": "...", "when": "setup|call|teardown", "outcome": "passed|failed|skipped",
@@ -30,6 +30,8 @@ import json
 import os
 import threading
 from typing import Any
+
+import pytest
 
 LONGREPR_CHARS = 4000
 MESSAGE_CHARS = 500
@@ -92,6 +94,13 @@ def pytest_collectreport(report: Any) -> None:
 def pytest_collection_finish(session: Any) -> None:
     if _log is not None:
         _log.write(event="collected", count=len(session.items))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """With pytest-xdist the controller collects nothing itself; a worker's collection counts."""
+    if _log is not None:
+        _log.write(event="collected", count=len(ids))
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:

@@ -250,7 +250,7 @@ def coverage_detail(report: JunitReport, progress: Progress) -> str:
     """How much of the suite ran: "312 of 320 collected test(s) ran, 4 failing, 8 skipped; 2 test
     module(s) failed to import"."""
     ran = [c for c in report.cases if c.outcome != "skipped"]
-    total = progress.collected if progress.collected is not None else len(report.cases)
+    total = max(progress.collected or 0, len(report.cases))
     text = f"{len(ran)} of {total} collected test(s) ran, {len(report.failures)} failing"
     skipped = len(report.cases) - len(ran)
     text += f", {skipped} skipped" if skipped else ""
