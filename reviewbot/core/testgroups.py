@@ -26,7 +26,8 @@ MAX_LINE_CHARS = 200
 
 #: Where to fix an environment that lacks what the tests import (settings in reviewbot/settings.py).
 INSTALL_FIX = (
-    "declare it in the project's test dependencies, or set `[tool.reviewbot.sandbox] install_command = "
+    "declare what is missing in the project's test dependencies, or set `[tool.reviewbot.sandbox] "
+    "install_command = "
     '["python", "-m", "pip", "install", "--user", "-e", ".[test]"]` (env: REVIEWBOT_SANDBOX__INSTALL_COMMAND)'
 )
 PROJECT_INSTALL_FIX = (
@@ -159,6 +160,9 @@ class RepoLayout:
         return None
 
 
+FIX_SEPARATOR = " -- to fix: "
+
+
 @dataclass(frozen=True)
 class EnvironmentProblem:
     """A test module failed to import for a reason outside the code: what is missing, how to fix."""
@@ -168,7 +172,7 @@ class EnvironmentProblem:
 
     @property
     def text(self) -> str:
-        return f"{self.what} -- to fix: {self.fix}"
+        return f"{self.what}{FIX_SEPARATOR}{self.fix}"
 
 
 _NO_MODULE = re.compile(r"No module named '(?P<name>[\w.]+)'")
