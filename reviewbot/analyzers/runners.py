@@ -312,10 +312,15 @@ _IMPORTANT = re.compile(
 )
 
 
+_SANDBOX_PREFIX = re.compile(r"""[^\s'"(]*/(?:head|base)/""")
+
+
 def pytest_said(result: CommandResult, max_lines: int = 8, max_chars: int = 800) -> str:
     """pytest's own last words, sanitized and bounded: its error lines if it printed any, else its
-    last lines; joined with " | " (errors are printed on one line)."""
+    last lines, with the sandbox's own directories cut from paths; joined with " | " (errors are
+    printed on one line)."""
     text = (result.text("stderr") + "\n" + result.text("stdout")).replace("\r", "")
+    text = _SANDBOX_PREFIX.sub("", text)
     lines = [" ".join(_ANSI.sub("", line).split()) for line in text.splitlines()]
     lines = [line for line in lines if line and not set(line) <= set("=_- ")]
     important = [line for line in lines if _IMPORTANT.match(line)]

@@ -120,6 +120,7 @@ def test_a_broken_conftest_shows_its_real_error(session: Session) -> None:
     )
     result = run_pytest(session, cwd="head", command=pytest_cmd(), junit_path="junit.xml", timeout_s=60)
     assert result.error is not None and "ValueError: conftest is broken here" in result.error
+    assert "ImportError while loading conftest 'tests/conftest.py'" in result.error  # no sandbox paths
 
 
 def test_hostile_logs_are_parsed_defensively(monkeypatch: pytest.MonkeyPatch) -> None:
