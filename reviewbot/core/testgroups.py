@@ -268,7 +268,7 @@ def trim_traceback(detail: str, limit: int = MAX_TRACEBACK_LINES) -> str:
     lines = [line[:MAX_LINE_CHARS] for line in detail.strip().splitlines()]
     if len(lines) <= limit:
         return "\n".join(lines)
-    head, tail = lines[: limit // 3], lines[-(limit - limit // 3) :]
+    head, tail = lines[: limit // 6], lines[-(limit - limit // 6) :]
     return "\n".join([*head, f"... {len(lines) - len(head) - len(tail)} more lines ...", *tail])
 
 
