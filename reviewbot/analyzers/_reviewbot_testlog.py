@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-LONGREPR_CHARS = 4000
+LONGREPR_CHARS = 16000
 MESSAGE_CHARS = 500
 DEADLINE_EXIT = 124
 

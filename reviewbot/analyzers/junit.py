@@ -20,7 +20,7 @@ from defusedxml.common import DefusedXmlException
 from reviewbot.errors import AnalyzerError
 
 MAX_JUNIT_BYTES = 20 * 1024 * 1024
-MAX_DETAIL_CHARS = 4000
+MAX_DETAIL_CHARS = 16000  # the end of a traceback: the frames that locate the cause (trimmed later)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ class Cause:
     message: str
     path: str | None = None
     line: int | None = None
+    origin: str | None = None  # the innermost frame "path:line" wherever it is (stdlib included)
 
     @property
     def summary(self) -> str:
@@ -121,13 +122,13 @@ def parse_cause(message: str, detail: str, files: frozenset[str]) -> Cause:
         match = _SYNTAX_AT.match(line)
         if match:
             return Cause(exc_type, exc_message, repo_path(match["path"], files), int(match["line"]))
-    for line in reversed(lines):
-        match = _FRAME.match(line)
-        if match:
-            found = repo_path(match["path"], files)
-            if found is not None:
-                return Cause(exc_type, exc_message, found, int(match["line"]))
-    return Cause(exc_type, exc_message)
+    frames = [m for m in map(_FRAME.match, reversed(lines)) if m]
+    origin = f"{frames[0]['path']}:{frames[0]['line']}" if frames else None
+    for match in frames:
+        found = repo_path(match["path"], files)
+        if found is not None:
+            return Cause(exc_type, exc_message, found, int(match["line"]), origin)
+    return Cause(exc_type, exc_message, origin=origin)
 
 
 @dataclass(frozen=True)
@@ -232,8 +233,9 @@ def _keys(test: FailedTest, cause: Cause) -> list[tuple[str, ...]]:
             return [("module", test.nodeid)]
         return [("import", cause.path, str(cause.line), cause.exc_type, cause.message)]
     keys: list[tuple[str, ...]] = [("function", function_id(test.nodeid))]
-    if cause.path is not None and cause.exc_type:
-        keys.append(("raised", cause.path, str(cause.line), cause.exc_type, cause.message))
+    where = cause.where or cause.origin
+    if where and cause.exc_type:
+        keys.append(("raised", where, cause.exc_type, cause.message))
     return keys
 
 

@@ -57,7 +57,13 @@ def has_test_files(layout: RepoLayout) -> bool:
 
 
 def _cause_json(cause: Cause) -> dict[str, Any]:
-    return {"type": cause.exc_type, "message": cause.message, "path": cause.path, "line": cause.line}
+    return {
+        "type": cause.exc_type,
+        "message": cause.message,
+        "path": cause.path,
+        "line": cause.line,
+        "origin": cause.origin,
+    }
 
 
 def case_json(case: TestCase, layout: RepoLayout | None = None) -> dict[str, Any]:
@@ -87,6 +93,7 @@ def cause_from_json(data: object) -> Cause | None:
         message=str(data.get("message") or ""),
         path=str(data["path"]) if data.get("path") else None,
         line=line if isinstance(line, int) else None,
+        origin=str(data["origin"]) if data.get("origin") else None,
     )
 
 

@@ -146,7 +146,10 @@ def test_long_tracebacks_are_trimmed_with_the_cut_said() -> None:
     text = "\n".join(f"line {i}" for i in range(500))
     trimmed = trim_traceback(text)
     assert (
-        trimmed.startswith("line 0") and trimmed.endswith("line 499") and "... 470 more lines ..." in trimmed and trimmed.count("\n") == 30
+        trimmed.startswith("line 0")
+        and trimmed.endswith("line 499")
+        and "... 470 more lines ..." in trimmed
+        and trimmed.count("\n") == 30
     )
 
 
@@ -231,3 +234,23 @@ def test_collection_evidence_starts_at_the_project_code_not_importlib(
         files=FILES,
     ).new[0]
     assert own.evidence is not None and "_pytest" not in own.evidence and "def test_x(:" in own.evidence
+
+
+def test_failures_raised_at_the_same_place_outside_the_project_group_too() -> None:
+    def failing(nodeid: str) -> FailedTest:
+        detail = (
+            "    def test():\n>       version()\n\nsrc/pkg/__init__.py:9: in version\n    return metadata('pkg')\n"
+            "E   importlib.metadata.PackageNotFoundError: No package metadata was found for pkg\n\n"
+            "/usr/lib/python3.11/importlib/metadata/__init__.py:565: PackageNotFoundError"
+        )
+        return FailedTest(nodeid, "tests/t.py", 3, "PackageNotFoundError: pkg", detail)
+
+    tests = [failing("tests/t.py::test_version"), failing("tests/t.py::test_version_info")]
+    no_repo = group_failures(tests, lambda t: parse_cause(t.message, t.detail, frozenset()))
+    assert [len(g) for g in no_repo] == [2]  # grouped by the innermost frame, stdlib or not
+    found = parse_cause(tests[0].message, tests[0].detail, frozenset({"src/pkg/__init__.py"}))
+    assert (found.path, found.line, found.origin) == (
+        "src/pkg/__init__.py",
+        9,
+        "/usr/lib/python3.11/importlib/metadata/__init__.py:565",
+    )
