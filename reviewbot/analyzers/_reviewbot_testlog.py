@@ -5,7 +5,7 @@ and loads it with `-p _reviewbot_testlog --reviewbot-testlog=PATH`. It appends o
 line to PATH and flushes each line, so a run killed at its time limit leaves every result it
 reached, and the tests that were running when it was killed:
 
-    {"event": "collected", "count": 784}                       after collection (selected items)
+    {"event": "collected", "count": 784}                       after collection (the last one counts)
     {"event": "collecterror", "nodeid": "tests/test_x.py", "longrepr": "..."}
     {"event": "start", "nodeid": "tests/test_x.py::test_a", "path": "tests/test_x.py", "line": 12}
     {"event": "report", "nodeid": "...", "when": "setup|call|teardown", "outcome": "passed|failed|skipped",
@@ -18,9 +18,10 @@ DEADLINE_EXIT) a little before the sandbox's own wall clock would kill it: a san
 everything a killed command wrote, and this way the log survives whatever the backend does.
 
 `line` is 1-based. A progress display can count "tests so far" as the `report` lines with
-`"when": "teardown"` (one per finished test). Text fields are bounded (LONGREPR_CHARS, from the
-end: the cause is at the end of a traceback). The log is written by the PR's own test process, so
-it is as untrusted as the junit report: reviewbot parses it with size caps and checks every field.
+`"when": "teardown"`, one per finished test (`reviewbot.analyzers.junit.finished_count`). Text
+fields are bounded (LONGREPR_CHARS, from the end: the cause is at the end of a traceback). The
+log is written by the PR's own test process, so it is as untrusted as the junit report: reviewbot
+parses it with size caps and checks every field.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ import os
 import threading
 from typing import Any
 
-LONGREPR_CHARS = 4000
+import pytest
+
+LONGREPR_CHARS = 16000
 MESSAGE_CHARS = 500
 DEADLINE_EXIT = 124
 
@@ -91,6 +94,13 @@ def pytest_collectreport(report: Any) -> None:
 def pytest_collection_finish(session: Any) -> None:
     if _log is not None:
         _log.write(event="collected", count=len(session.items))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """With pytest-xdist the controller collects nothing itself; a worker's collection counts."""
+    if _log is not None:
+        _log.write(event="collected", count=len(ids))
 
 
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:

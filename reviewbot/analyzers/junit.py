@@ -20,7 +20,7 @@ from defusedxml.common import DefusedXmlException
 from reviewbot.errors import AnalyzerError
 
 MAX_JUNIT_BYTES = 20 * 1024 * 1024
-MAX_DETAIL_CHARS = 4000
+MAX_DETAIL_CHARS = 16000  # the end of a traceback: the frames that locate the cause (trimmed later)
 
 
 @dataclass(frozen=True)
@@ -170,3 +170,8 @@ def parse_testlog(data: bytes) -> TestLog:
     done = tuple(c.case() for c in cases.values() if c.done)
     running = tuple(c.nodeid for c in cases.values() if not c.done)
     return TestLog(JunitReport(done, tuple(collection)), collected, running, finished, deadline)
+
+
+def finished_count(data: bytes) -> int:
+    """How many tests a (possibly still growing) test log says have finished: cheap, for progress."""
+    return data.count(b'"when": "teardown"')

@@ -231,7 +231,7 @@ def run_pytest(
     if log is not None and log.deadline:
         return _timed_out(name, timeout_s, log, progress, result)
     if not result.completed or result.exit_code not in (*_PYTEST_TESTS_RAN, PYTEST_NOTHING_COLLECTED):
-        return _pytest_broken(name, result, log, progress)
+        return _pytest_broken(name, result, log, progress, timeout_s)
     if result.exit_code == PYTEST_NOTHING_COLLECTED:
         detail = f"no tests were collected: {pytest_said(result)}"
         return TestRunResult(
@@ -262,7 +262,7 @@ def coverage_detail(report: JunitReport, progress: Progress) -> str:
     """How much of the suite ran: "312 of 320 collected test(s) ran, 4 failing, 8 skipped; 2 test
     module(s) failed to import"."""
     ran = [c for c in report.cases if c.outcome != "skipped"]
-    total = progress.collected if progress.collected is not None else len(report.cases)
+    total = max(progress.collected or 0, len(report.cases))
     text = f"{len(ran)} of {total} collected test(s) ran, {len(report.failures)} failing"
     skipped = len(report.cases) - len(ran)
     text += f", {skipped} skipped" if skipped else ""
@@ -273,7 +273,8 @@ def coverage_detail(report: JunitReport, progress: Progress) -> str:
 
 def deadline_s(timeout_s: float) -> float:
     """When pytest stops itself: before the sandbox's wall clock, which may discard what it wrote."""
-    return max(1.0, timeout_s - min(10.0, timeout_s * 0.1))
+    # The margin covers interpreter start-up before the plugin's clock starts (seconds on a busy host).
+    return max(1.0, timeout_s - min(10.0, max(2.0, timeout_s * 0.1)))
 
 
 def _kept(log: TestLog | None) -> tuple[JunitReport | None, str]:
@@ -286,7 +287,10 @@ def _timed_out(
     name: str, timeout_s: float, log: TestLog | None, progress: Progress, result: CommandResult
 ) -> TestRunResult:
     partial, kept = _kept(log)
-    running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
+    if log is None:
+        running = "unknown (no test log survived the stop)"
+    else:
+        running = names(progress.running, limit=5) if progress.running else "none (stopped between tests)"
     error = (
         f"{name} did not finish within {timeout_s:.0f} s; running when it was stopped: {running}{kept}. "
         f"Raise {TIMEOUT_SETTING} if the suite needs longer"
@@ -295,12 +299,12 @@ def _timed_out(
 
 
 def _pytest_broken(
-    name: str, result: CommandResult, log: TestLog | None, progress: Progress
+    name: str, result: CommandResult, log: TestLog | None, progress: Progress, timeout_s: float
 ) -> TestRunResult:
     """pytest did not finish its run: keep what the log gathered, and say why in pytest's words."""
     partial, kept = _kept(log)
     if result.outcome is Outcome.TIMEOUT:
-        return _timed_out(name, result.duration_s, log, progress, result)
+        return _timed_out(name, timeout_s, log, progress, result)
     if not result.completed:
         error = _broken(name, result, "") + kept
         return TestRunResult(_run(name, result, RunStatus.ERROR, error), partial, error, progress=progress)
@@ -320,10 +324,15 @@ _IMPORTANT = re.compile(
 )
 
 
+_SANDBOX_PREFIX = re.compile(r"""[^\s'"(]*/(?:head|base)/""")
+
+
 def pytest_said(result: CommandResult, max_lines: int = 8, max_chars: int = 800) -> str:
     """pytest's own last words, sanitized and bounded: its error lines if it printed any, else its
-    last lines; joined with " | " (errors are printed on one line)."""
+    last lines, with the sandbox's own directories cut from paths; joined with " | " (errors are
+    printed on one line)."""
     text = (result.text("stderr") + "\n" + result.text("stdout")).replace("\r", "")
+    text = _SANDBOX_PREFIX.sub("", text)
     lines = [" ".join(_ANSI.sub("", line).split()) for line in text.splitlines()]
     lines = [line for line in lines if line and not set(line) <= set("=_- ")]
     important = [line for line in lines if _IMPORTANT.match(line)]

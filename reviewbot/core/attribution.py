@@ -64,5 +64,3 @@ def base_path_of_head(diff: Diff, head_path: str) -> str | None:
     if fc.status == "added" or fc.old_path is None:
         return None
     return fc.old_path
-
-

@@ -26,7 +26,8 @@ MAX_LINE_CHARS = 200
 
 #: Where to fix an environment that lacks what the tests import (settings in reviewbot/settings.py).
 INSTALL_FIX = (
-    "declare it in the project's test dependencies, or set `[tool.reviewbot.sandbox] install_command = "
+    "declare what is missing in the project's test dependencies, or set `[tool.reviewbot.sandbox] "
+    "install_command = "
     '["python", "-m", "pip", "install", "--user", "-e", ".[test]"]` (env: REVIEWBOT_SANDBOX__INSTALL_COMMAND)'
 )
 PROJECT_INSTALL_FIX = (
@@ -44,6 +45,7 @@ class Cause:
     message: str
     path: str | None = None
     line: int | None = None
+    origin: str | None = None  # the innermost frame "path:line" wherever it is (stdlib included)
 
     @property
     def summary(self) -> str:
@@ -120,13 +122,13 @@ def parse_cause(message: str, detail: str, files: frozenset[str]) -> Cause:
         match = _SYNTAX_AT.match(line)
         if match:
             return Cause(exc_type, exc_message, repo_path(match["path"], files), int(match["line"]))
-    for line in reversed(lines):
-        match = _FRAME.match(line)
-        if match:
-            found = repo_path(match["path"], files)
-            if found is not None:
-                return Cause(exc_type, exc_message, found, int(match["line"]))
-    return Cause(exc_type, exc_message)
+    frames = [m for m in map(_FRAME.match, reversed(lines)) if m]
+    origin = f"{frames[0]['path']}:{frames[0]['line']}" if frames else None
+    for match in frames:
+        found = repo_path(match["path"], files)
+        if found is not None:
+            return Cause(exc_type, exc_message, found, int(match["line"]), origin)
+    return Cause(exc_type, exc_message, origin=origin)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,9 @@ class RepoLayout:
         return None
 
 
+FIX_SEPARATOR = " -- to fix: "
+
+
 @dataclass(frozen=True)
 class EnvironmentProblem:
     """A test module failed to import for a reason outside the code: what is missing, how to fix."""
@@ -168,7 +173,7 @@ class EnvironmentProblem:
 
     @property
     def text(self) -> str:
-        return f"{self.what} -- to fix: {self.fix}"
+        return f"{self.what}{FIX_SEPARATOR}{self.fix}"
 
 
 _NO_MODULE = re.compile(r"No module named '(?P<name>[\w.]+)'")
@@ -228,8 +233,9 @@ def _keys(test: FailedTest, cause: Cause) -> list[tuple[str, ...]]:
             return [("module", test.nodeid)]
         return [("import", cause.path, str(cause.line), cause.exc_type, cause.message)]
     keys: list[tuple[str, ...]] = [("function", function_id(test.nodeid))]
-    if cause.path is not None and cause.exc_type:
-        keys.append(("raised", cause.path, str(cause.line), cause.exc_type, cause.message))
+    where = cause.where or cause.origin
+    if where and cause.exc_type:
+        keys.append(("raised", where, cause.exc_type, cause.message))
     return keys
 
 
@@ -264,8 +270,22 @@ def trim_traceback(detail: str, limit: int = MAX_TRACEBACK_LINES) -> str:
     lines = [line[:MAX_LINE_CHARS] for line in detail.strip().splitlines()]
     if len(lines) <= limit:
         return "\n".join(lines)
-    head, tail = lines[: limit // 3], lines[-(limit - limit // 3) :]
+    head, tail = lines[: limit // 6], lines[-(limit - limit // 6) :]
     return "\n".join([*head, f"... {len(lines) - len(head) - len(tail)} more lines ...", *tail])
+
+
+def project_frames(detail: str, files: frozenset[str]) -> str:
+    """A traceback from the first frame in a repository file on (or from its `E   ` lines when no
+    frame is the project's): importlib's and pytest's own frames say nothing about the cause."""
+    lines = detail.strip().splitlines()
+    for i, line in enumerate(lines):
+        match = _FRAME.match(line)
+        if match and repo_path(match["path"], files) is not None:
+            return "\n".join(lines[i:])
+    for i, line in enumerate(lines):
+        if line.startswith("E "):
+            return "\n".join(lines[i:])
+    return "\n".join(lines)
 
 
 def _first_line(test: FailedTest, cause: Cause) -> str:

@@ -25,6 +25,7 @@ from reviewbot.core.testgroups import (
     group_failures,
     names,
     parse_cause,
+    project_frames,
     trim_traceback,
 )
 
@@ -146,16 +147,23 @@ def _subject(group: Sequence[FailedTest], cause: Cause) -> tuple[str, bool]:
 
 def _evidence(group: Sequence[FailedTest], cause: Cause, files: frozenset[str]) -> str | None:
     first = group[0]
-    if len(group) == 1 and not first.collection:
-        text = "\n".join(part for part in (first.message.strip(), trim_traceback(first.detail)) if part)
+    traceback = trim_traceback(project_frames(first.detail, files) if first.collection else first.detail)
+    if len(group) == 1:
+        text = "\n".join(part for part in (_headline(first, cause), traceback) if part)
     else:
         parts = [f"{len(group)} failing" + (" test modules" if first.collection else " cases") + ":"]
         parts.append(distinct_messages(group, lambda t: cause_of(t, files)))
-        parts.append(f"\nFirst traceback ({first.nodeid}):\n{trim_traceback(first.detail)}")
+        parts.append(f"\nFirst traceback ({first.nodeid}):\n{traceback}")
         text = "\n".join(parts)
     if len(text) > MAX_EVIDENCE_CHARS:
         text = text[:MAX_EVIDENCE_CHARS] + f"\n... {len(text) - MAX_EVIDENCE_CHARS} more characters"
     return text.strip() or cause.summary or None
+
+
+def _headline(test: FailedTest, cause: Cause) -> str:
+    if test.collection:
+        return f"{cause.summary} ({cause.where})" if cause.where else cause.summary
+    return test.message.strip()
 
 
 def _location(group: Sequence[FailedTest], cause: Cause) -> tuple[str, int | None, str]:

@@ -29,6 +29,9 @@ from reviewbot.pipeline.testrun import Coverage, cause_from_json, coverage_verdi
 
 Step = Callable[[ReviewDeps], CallTool | None]
 
+#: Above this many failing tests, the base re-run names their files instead of each test.
+MAX_BASE_NODE_IDS = 300
+
 
 def _findings(output: ToolOutput | None) -> list[Finding]:
     if output is None or not isinstance(output.data, dict):
@@ -154,6 +157,8 @@ class DeterministicPolicy:
         ids = sorted({t.nodeid for t in failures if base_path_of_head(deps.diff, t.path) is not None})
         if not ids:
             return None
+        if len(ids) > MAX_BASE_NODE_IDS:  # a flood: re-run the files (a bounded command line, same answers)
+            ids = sorted({i.partition("::")[0] for i in ids})
         return CallTool(name="run_tests", args={"revision": "base", "node_ids": ids})
 
     def salvage(self, deps: ReviewDeps) -> list[Finding]:

@@ -17,7 +17,14 @@ from typing import Any
 
 from reviewbot.analyzers.junit import TestCase
 from reviewbot.core.diff import Diff
-from reviewbot.core.testgroups import Cause, RepoLayout, environment_problem, names, parse_cause
+from reviewbot.core.testgroups import (
+    FIX_SEPARATOR,
+    Cause,
+    RepoLayout,
+    environment_problem,
+    names,
+    parse_cause,
+)
 
 #: Directories never part of the project's importable code (and slow to walk in a working tree).
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
@@ -50,7 +57,13 @@ def has_test_files(layout: RepoLayout) -> bool:
 
 
 def _cause_json(cause: Cause) -> dict[str, Any]:
-    return {"type": cause.exc_type, "message": cause.message, "path": cause.path, "line": cause.line}
+    return {
+        "type": cause.exc_type,
+        "message": cause.message,
+        "path": cause.path,
+        "line": cause.line,
+        "origin": cause.origin,
+    }
 
 
 def case_json(case: TestCase, layout: RepoLayout | None = None) -> dict[str, Any]:
@@ -80,6 +93,7 @@ def cause_from_json(data: object) -> Cause | None:
         message=str(data.get("message") or ""),
         path=str(data["path"]) if data.get("path") else None,
         line=line if isinstance(line, int) else None,
+        origin=str(data["origin"]) if data.get("origin") else None,
     )
 
 
@@ -94,11 +108,17 @@ class Coverage:
 
 
 def _environment_summary(environment: Mapping[str, str]) -> str:
+    """What is missing (with the modules it breaks), then how to fix it, each said once."""
     by_problem: dict[str, list[str]] = {}
-    for module, problem in environment.items():
-        by_problem.setdefault(problem, []).append(module)
-    parts = [f"{problem} [{len(mods)} module(s): {names(mods, 3)}]" for problem, mods in by_problem.items()]
-    return "; ".join(parts[:4]) + (f"; and {len(parts) - 4} more problem(s)" if len(parts) > 4 else "")
+    fixes: dict[str, None] = {}
+    for module, text in environment.items():
+        what, _, fix = text.partition(FIX_SEPARATOR)
+        by_problem.setdefault(what, []).append(module)
+        if fix:
+            fixes[fix] = None
+    parts = [f"{what} ({len(mods)} module(s): {names(mods, 3)})" for what, mods in by_problem.items()]
+    text = "; ".join(parts[:4]) + (f"; and {len(parts) - 4} more problem(s)" if len(parts) > 4 else "")
+    return text + (". To fix: " + "; or ".join(fixes) if fixes else "")
 
 
 def coverage_verdict(coverage: Coverage, *, explained: bool) -> tuple[str | None, str | None]:

@@ -38,6 +38,9 @@ class Expect:
     rule: str | None = None  # None = any rule of `tool`
     line: str | None = None  # text identifying exactly one head-side line; None = anywhere in `path`
     test: str | None = None  # pytest node id, for pytest expectations
+    #: a finding that groups failing tests by their shared cause sits where the error is raised
+    #: (`path`/`line`), and its message names these node ids
+    tests: tuple[str, ...] = ()
     kind: NoiseKind = "baseline"  # only meaningful in `not_report`
     base_path: str | None = None  # path at the base when the file was renamed
 
@@ -411,8 +414,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         exit_code=1,
         report=(
             Expect("ruff", "more_itertools/more.py", "F401", line="import json"),
-            # LastTests::test_default and ::test_empty fail with one error: one finding at its cause.
-            Expect("pytest", "more_itertools/more.py", "test-failure", test="tests/test_more.py::LastTests"),
+            Expect(
+                "pytest",
+                "more_itertools/more.py",
+                line="            return next(reversed(iterable))\n"
+                "        return deque(iterable, maxlen=1)[-1]\n    except IndexError:",
+                tests=(
+                    "tests/test_more.py::LastTests::test_default",
+                    "tests/test_more.py::LastTests::test_empty",
+                ),
+            ),
         ),
         not_report=(
             Expect(

@@ -89,6 +89,8 @@ def assert_review(scenario: Scenario, repo: Repo, code: int, review: Review | No
     for e in scenario.report:
         hits = _hits(findings, e, _line(repo, e))
         assert hits, f"missing {e.describe()}\n{listing}"
+        for test in e.tests:  # a finding grouped by cause names every test it groups
+            assert any(test in f["message"] for f in hits), f"{e.describe()} does not name {test}\n{listing}"
         matched.update(id(f) for f in hits)
     for e in scenario.not_report:
         assert not _hits(findings, e, _line(repo, e)), f"reported {e.describe()} ({e.kind})\n{listing}"

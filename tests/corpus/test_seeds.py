@@ -107,6 +107,7 @@ def test_test_expectations_hold_slow_suite(
 def _check_tests(scenario: Scenario, repo: Repo, scratch: Path) -> None:
     base = checks.merge_base(repo)
     new = {e.test for e in scenario.report if e.tool == "pytest" and e.test}
+    new |= {t for e in scenario.report if e.tool == "pytest" for t in e.tests}
     old = {e.test for e in scenario.preexisting if e.test}
     with exported(repo, None, scratch / "head") as head:
         failing = checks.failing_tests(head)
@@ -115,7 +116,7 @@ def _check_tests(scenario: Scenario, repo: Repo, scratch: Path) -> None:
     else:
         assert new | old <= failing
     for e in (*scenario.report, *scenario.preexisting):
-        if e.tool == "pytest" and e.line:
+        if e.tool == "pytest" and e.line and not e.tests:
             assert e.test and e.test.startswith(e.path + "::")
             checks.head_line(repo, e.path, e.line)  # the test's def is identifiable
     if new | old:

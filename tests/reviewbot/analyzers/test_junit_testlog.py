@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.analyzers import junit
-from reviewbot.analyzers.junit import parse_testlog
+from reviewbot.analyzers.junit import finished_count, parse_testlog
 from reviewbot.analyzers.runners import PLUGIN_SOURCE, pytest_argv, run_pytest
 from reviewbot.core.review import RunStatus
 from reviewbot.errors import AnalyzerError
@@ -62,7 +62,9 @@ def test_the_log_agrees_with_junit_and_counts_what_was_collected(session: Sessio
         result.run.detail
         == "3 of 4 collected test(s) ran, 2 failing, 1 skipped; 1 test module(s) failed to import"
     )
-    log = parse_testlog(session.download("junit.log.jsonl", 10_000_000) or b"")
+    data = session.download("junit.log.jsonl", 10_000_000) or b""
+    assert finished_count(data) == 4
+    log = parse_testlog(data)
     assert {c.nodeid: c.outcome for c in log.report.cases} == outcomes
     assert [c.nodeid for c in log.report.collection_errors] == ["tests/test_b.py"]
     assert "not_installed_anywhere" in log.report.collection_errors[0].detail and log.finished
@@ -118,6 +120,7 @@ def test_a_broken_conftest_shows_its_real_error(session: Session) -> None:
     )
     result = run_pytest(session, cwd="head", command=pytest_cmd(), junit_path="junit.xml", timeout_s=60)
     assert result.error is not None and "ValueError: conftest is broken here" in result.error
+    assert "ImportError while loading conftest 'tests/conftest.py'" in result.error  # no sandbox paths
 
 
 def test_hostile_logs_are_parsed_defensively(monkeypatch: pytest.MonkeyPatch) -> None:

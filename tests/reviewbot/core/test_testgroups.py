@@ -146,7 +146,10 @@ def test_long_tracebacks_are_trimmed_with_the_cut_said() -> None:
     text = "\n".join(f"line {i}" for i in range(500))
     trimmed = trim_traceback(text)
     assert (
-        trimmed.startswith("line 0") and trimmed.endswith("line 499") and "... 470 more lines ..." in trimmed
+        trimmed.startswith("line 0")
+        and trimmed.endswith("line 499")
+        and "... 470 more lines ..." in trimmed
+        and trimmed.count("\n") == 30
     )
 
 
@@ -205,3 +208,49 @@ def test_unrelated_file_layout_paths_resolve_by_suffix(tmp_path: Path) -> None:
     detail = f'E     File "{tmp_path}/work/head/src/pkg/mod.py", line 7\nE   SyntaxError: bad'
     found = parse_cause("collection failure", detail, frozenset({"src/pkg/mod.py"}))
     assert (found.path, found.line, found.summary) == ("src/pkg/mod.py", 7, "SyntaxError: bad")
+
+
+def test_collection_evidence_starts_at_the_project_code_not_importlib(
+    collection_errors: dict[str, FailedTest],
+) -> None:
+    result = attribute_tests(
+        [collection_errors["tests/test_syntax_import.py"]],
+        base_failed=set(),
+        base_ran={"tests/test_syntax_import.py::test_x"},
+        head_to_base={},
+        files=FILES,
+    )
+    [finding] = result.new
+    assert finding.evidence is not None
+    assert finding.evidence.startswith(
+        "SyntaxError: invalid syntax (lib.py:2)\ntests/test_syntax_import.py:1: in <module>"
+    )
+    assert "_bootstrap" not in finding.evidence and "importlib" not in finding.evidence
+    own = attribute_tests(
+        [collection_errors["tests/test_own_syntax.py"]],
+        base_failed=None,
+        base_ran=None,
+        head_to_base={},
+        files=FILES,
+    ).new[0]
+    assert own.evidence is not None and "_pytest" not in own.evidence and "def test_x(:" in own.evidence
+
+
+def test_failures_raised_at_the_same_place_outside_the_project_group_too() -> None:
+    def failing(nodeid: str) -> FailedTest:
+        detail = (
+            "    def test():\n>       version()\n\nsrc/pkg/__init__.py:9: in version\n    return metadata('pkg')\n"
+            "E   importlib.metadata.PackageNotFoundError: No package metadata was found for pkg\n\n"
+            "/usr/lib/python3.11/importlib/metadata/__init__.py:565: PackageNotFoundError"
+        )
+        return FailedTest(nodeid, "tests/t.py", 3, "PackageNotFoundError: pkg", detail)
+
+    tests = [failing("tests/t.py::test_version"), failing("tests/t.py::test_version_info")]
+    no_repo = group_failures(tests, lambda t: parse_cause(t.message, t.detail, frozenset()))
+    assert [len(g) for g in no_repo] == [2]  # grouped by the innermost frame, stdlib or not
+    found = parse_cause(tests[0].message, tests[0].detail, frozenset({"src/pkg/__init__.py"}))
+    assert (found.path, found.line, found.origin) == (
+        "src/pkg/__init__.py",
+        9,
+        "/usr/lib/python3.11/importlib/metadata/__init__.py:565",
+    )

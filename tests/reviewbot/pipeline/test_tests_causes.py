@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reviewbot.pipeline import policy
 from tests.reviewbot.pipeline.conftest import LIB, TESTS, CliResult, Repo
 
 Review = Callable[..., CliResult]
@@ -43,6 +44,20 @@ def test_a_parametrized_flood_is_one_finding_and_a_screenful(make_repo: MakeRepo
     assert text.code == 1 and len(text.out.splitlines()) <= 80, text.out
     markdown = review(repo, fmt="markdown")
     assert len(markdown.out) < 8000
+
+
+def test_a_flood_is_proven_at_the_base_by_file_past_the_node_id_limit(
+    make_repo: MakeRepo, review: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policy, "MAX_BASE_NODE_IDS", 10)
+    repo = make_repo({"lib.py": LIB, "tests/test_lib.py": FLOOD_TESTS})
+    repo.commit({"lib.py": LIB.replace("return a + b", "return a + b + 1")})
+    result = review(repo)
+    [finding] = findings(result)
+    assert "fails in 51 cases with this change; they pass at the base" in finding["message"]
+    assert result.report is not None
+    base = next(r for r in result.report["runs"] if r["name"] == "pytest (base)")
+    assert base["detail"].startswith("52 of 52 collected test(s) ran")  # the whole file, once
 
 
 def test_one_broken_function_called_by_many_tests_is_one_finding(make_repo: MakeRepo, review: Review) -> None:
