@@ -5,7 +5,7 @@
     # layer.name -> SandboxSpec(env_layer=layer.name): mounted read-only at /env in every session
 
 One entry is one Docker volume (`reviewbot-env-<key>`, labelled `reviewbot.env=1`). It is built
-once by `pip install --user -r requirements.txt` with PYTHONUSERBASE=/env, in a networked
+once by `pip install --prefix /env --ignore-installed -r requirements.txt`, in a networked
 container that holds *only* that requirements file (the caller's list of index requirements:
 no project tree, so no code of the pull request runs where the cache is writable). Every other
 container mounts it read-only. The key is the caller's: it must cover the dependency
@@ -42,7 +42,11 @@ LABEL_ENV, LABEL_ENV_KEY = "reviewbot.env", "reviewbot.env.key"
 REQUIREMENTS = ".reviewbot/requirements.txt"
 #: The install itself, then the size of what it built (last line of stdout: "<KiB>\t/env").
 BUILD_SCRIPT = (
-    "python -m pip install --user --no-input --disable-pip-version-check --no-warn-script-location "
+    # --prefix, not --user: pip refuses a user-site install of a package the image's venv already
+    # has in an older version (say setuptools>=77 as a build requirement). --ignore-installed: the
+    # layer is whole by itself, and goes ahead of the image's packages on sys.path.
+    f"python -m pip install --prefix {ENV_ROOT} --ignore-installed --no-input --disable-pip-version-check "
+    "--no-warn-script-location "
     f"--progress-bar off -r {REQUIREMENTS} && du -sk {ENV_ROOT}"
 )
 

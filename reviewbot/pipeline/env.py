@@ -24,6 +24,7 @@ import posixpath
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from reviewbot.core.testenv import TestEnvPlan
 from sandbox.environment import allowed_name
@@ -43,6 +44,8 @@ def _requirement(line: str) -> tuple[str | None, str | None]:
         return None, f"{line!r} is not a requirement reviewbot installs (a path, URL or pip option)"
     if req.url:
         return None, f"{req.name}: a direct URL reference is not installed into the shared cache"
+    if canonicalize_name(req.name) == "pytest" and not (req.specifier or req.extras or req.marker):
+        return None, None  # any pytest will do: the image's (the layer installs with --ignore-installed)
     return str(req), None
 
 

@@ -45,7 +45,7 @@ from reviewbot.settings import Settings
 from sandbox import Backend, CommandResult, SandboxSpec, Session
 
 #: Bumped when the way a layer is built changes, so old cache entries are not reused.
-LAYER_RECIPE = "1"
+LAYER_RECIPE = "2"  # bump when the layer build (sandbox.envcache.BUILD_SCRIPT) changes
 
 
 @dataclass(frozen=True)

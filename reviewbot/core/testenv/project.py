@@ -196,8 +196,12 @@ def _read_setup_py(out: Collector, project: Project) -> None:
     out.key_file("setup.py")
     out.source("setup.py: install the project")
     literals = _setup_py_literals(out)
-    if "install_requires" in literals or "install_requires" in (out.text("setup.py") or ""):
+    text = out.text("setup.py") or ""
+    if "install_requires" in literals or "install_requires" in text:
         _mark_dynamic(out, "setup.py install_requires")
+    elif "setup(" not in text.replace(" ", ""):
+        # No setup() call to read: the build computes the metadata some other way.
+        _mark_dynamic(out, "setup.py (no setup() call to read)")
     tests_require = literals.get("tests_require")
     if isinstance(tests_require, list):
         out.add_requirements(tests_require, "setup.py tests_require")
