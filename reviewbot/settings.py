@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -383,6 +384,8 @@ def _origin_of(loc: Loc, origins: Mapping[Loc, Origin]) -> tuple[Origin, str]:
 
 
 _SECRET_WORDS = ("token", "key", "secret", "password")
+#: user:password@ in a URL: never echoed back in an error.
+_URL_USERINFO = re.compile(r"://[^/@\s]+@")
 
 
 def _problem(error: Mapping[str, Any], origins: Mapping[Loc, Origin]) -> str:
@@ -396,7 +399,8 @@ def _problem(error: Mapping[str, Any], origins: Mapping[Loc, Origin]) -> str:
     shown = error.get("input")
     got = ""
     if isinstance(shown, str | int | float | bool) and not any(w in key.lower() for w in _SECRET_WORDS):
-        got = f" (got {shown[:60] if isinstance(shown, str) else shown!r})"
+        text = repr(_URL_USERINFO.sub("://***@", shown)) if isinstance(shown, str) else repr(shown)
+        got = f" (got {text[:60]})"
     return f"{where}: {error['msg']}{got}"
 
 

@@ -57,7 +57,8 @@ def main() -> int:
         tests = [r["detail"] for r in report.get("runs") or [] if str(r["name"]).startswith("pytest (head)")]
         print(f"{sha[:8]} exit {code}  {subject}")
         for f in findings:
-            print(f"    {f['severity']} {f['tool']}/{f['rule_id']} {f['path']}:{f.get('start_line')} {f['message'][:90]}")
+            where = f"{f['path']}:{f.get('start_line')}"
+            print(f"    {f['severity']} {f['tool']}/{f['rule_id']} {where} {f['message'][:90]}")
         for t in tests:
             print(f"    tests: {str(t)[:120]}")
         for e in report.get("errors") or []:

@@ -239,7 +239,8 @@ def test_collection_evidence_starts_at_the_project_code_not_importlib(
 def test_failures_raised_at_the_same_place_outside_the_project_group_too() -> None:
     def failing(nodeid: str) -> FailedTest:
         detail = (
-            "    def test():\n>       version()\n\nsrc/pkg/__init__.py:9: in version\n    return metadata('pkg')\n"
+            "    def test():\n>       version()\n\n"
+            "src/pkg/__init__.py:9: in version\n    return metadata('pkg')\n"
             "E   importlib.metadata.PackageNotFoundError: No package metadata was found for pkg\n\n"
             "/usr/lib/python3.11/importlib/metadata/__init__.py:565: PackageNotFoundError"
         )

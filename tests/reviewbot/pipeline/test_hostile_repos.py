@@ -156,10 +156,10 @@ def test_addopts_plugin_from_the_pr_runs_only_in_the_sandbox(
 def test_ruff_extend_proc_self_environ_leaks_no_secret(
     make_repo: MakeRepo, hostile: Review, backend: str, tmp_path: Path
 ) -> None:
-    repo = make_repo({"lib.py": LIB})
-    repo.commit(
-        {"pyproject.toml": '[tool.ruff]\nextend = "/proc/self/environ"\n', "lib.py": LIB + "\nX = 1\n"}
-    )
+    # The lint configuration comes from the base (a pull request's own has no say: see
+    # test_lint_policy.py), so the hostile configuration sits at the base here.
+    repo = make_repo({"lib.py": LIB, "pyproject.toml": '[tool.ruff]\nextend = "/proc/self/environ"\n'})
+    repo.commit({"lib.py": LIB + "\nX = 1\n"})
     result = hostile(repo, backend, "--no-tests")
     # ruff cannot use that configuration: an analyzer error, never "clean".
     assert result.code == 2
