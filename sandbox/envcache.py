@@ -41,13 +41,13 @@ from sandbox.spec import CommandResult, SandboxSpec
 LABEL_ENV, LABEL_ENV_KEY = "reviewbot.env", "reviewbot.env.key"
 REQUIREMENTS = ".reviewbot/requirements.txt"
 #: The install itself, then the size of what it built (last line of stdout: "<KiB>\t/env").
+#: `--prefix` + `--ignore-installed`: the layer is self-contained (what the image already has is
+#: installed again when the project's requirements pull it in), so a project needing another
+#: version than the image's (setuptools>=77, an older pytest) gets it; `--user` would refuse that
+#: ("lack sys.path precedence"), and a plain install would try to uninstall from the read-only root.
 BUILD_SCRIPT = (
-    # --prefix, not --user: pip refuses a user-site install of a package the image's venv already
-    # has in an older version (say setuptools>=77 as a build requirement). --ignore-installed: the
-    # layer is whole by itself, and goes ahead of the image's packages on sys.path.
     f"python -m pip install --prefix {ENV_ROOT} --ignore-installed --no-input --disable-pip-version-check "
-    "--no-warn-script-location "
-    f"--progress-bar off -r {REQUIREMENTS} && du -sk {ENV_ROOT}"
+    f"--no-warn-script-location --progress-bar off -r {REQUIREMENTS} && du -sk {ENV_ROOT}"
 )
 
 
@@ -171,7 +171,7 @@ class DockerEnvCache:
             self.client.volumes.create(name=name, driver="local", labels={LABEL_ENV: "1", LABEL_ENV_KEY: key})
         except (DockerException, OSError) as exc:
             raise SandboxError(f"could not create the test environment volume: {exc}") from exc
-        env = {"PYTHONUSERBASE": ENV_ROOT, "PIP_NO_CACHE_DIR": "1"}
+        env = {"PIP_NO_CACHE_DIR": "1"}
         env.update(index_env(index_url))
         tar, _ = build_tar([FileEntry(REQUIREMENTS, requirements)])
         session = DockerSession(

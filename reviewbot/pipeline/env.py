@@ -108,10 +108,21 @@ def project_env(plan: TestEnvPlan) -> tuple[dict[str, str], list[str]]:
     return env, notes
 
 
+#: pip into the container's own writable user base, self-contained like the cached layer (see
+#: sandbox.envcache: `--user` refuses a version of something the image also has).
+_PIP_PREFIX = [
+    "sh",
+    "-c",
+    'exec python -m pip install --prefix "$PYTHONUSERBASE" --ignore-installed --no-input '
+    '--disable-pip-version-check "$@"',
+    "pip-install",
+]
+
+
 def dynamic_install_argv(plan: TestEnvPlan, requirements: bytes) -> list[str]:
     """The project with its (computed) dependencies and the declared test requirements."""
     target = "." + (f"[{','.join(plan.project_extras)}]" if plan.project_extras else "")
-    return [*PIP, *QUIET, "-e", target, *requirements.decode().splitlines()]
+    return [*_PIP_PREFIX, *QUIET, "-e", target, *requirements.decode().splitlines()]
 
 
 def describe(plan: TestEnvPlan) -> str:

@@ -246,3 +246,17 @@ def test_an_unusable_cache_directory_is_a_clear_error(
     result = env_review(repo)
     assert result.code == 2
     assert "sandbox.env_cache_dir" in result.err and "a-file" in result.err
+
+
+def test_a_newer_version_of_something_the_image_has_wins(
+    make_repo: MakeRepo, env_review: Review, index: Wheelhouse
+) -> None:
+    # The image ships wheel 0.38; the project needs wheel>=99 (as toolz needs setuptools>=77): the
+    # layer holds its own copy, and it comes first on sys.path.
+    index.add("wheel", "99.0", {"wheel/__init__.py": "__version__ = '99.0'\n"})
+    test = "import wheel\n\n\ndef test_wheel():\n    assert wheel.__version__ == '99.0'\n"
+    repo = project(make_repo, **{"tests/test_wheel.py": test})
+    repo.commit({"pyproject.toml": PYPROJECT.replace('"rbdep>=1"', '"rbdep>=1", "wheel>=99"')})
+    result = env_review(repo)
+    assert result.code == 0, (result.err, result.report)
+    assert runs(result)["pytest (head)"]["status"] == "ok"

@@ -66,7 +66,7 @@ def test_dynamic_install_keeps_each_requirement_one_argument() -> None:
     plan = Plan(project_extras=("test", "dev"))
     argv = dynamic_install_argv(plan, b'pytest-timeout; python_version >= "3.8"\nsix\n')
     assert argv[-3:] == [".[test,dev]", 'pytest-timeout; python_version >= "3.8"', "six"]
-    assert "--user" in argv
+    assert "--ignore-installed" in " ".join(argv)
 
 
 @pytest.mark.parametrize(
