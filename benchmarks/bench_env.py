@@ -2,7 +2,7 @@
 
     python benchmarks/bench_env.py [--repeat N] [--index URL] [--json FILE]
 
-Issue 9's figures, measured in one run on a real project (more-itertools, committed under
+Figures measured in one run on a real project (more-itertools, committed under
 tests/data/corpus; its build backend flit_core is what the dependency layer installs):
 
 - **install**: the `install (head)` step of `reviewbot local --sandbox docker` with zero

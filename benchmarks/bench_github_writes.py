@@ -1,5 +1,5 @@
 """Write requests per review, end to end: `reviewbot action` (real review, process sandbox) posting
-to the fake GitHub (tests/fakes/github_server.py) over real HTTP, against the target from issue 4:
+to the fake GitHub (tests/fakes/github_server.py) over real HTTP, against the target:
 at most 3 + ceil(annotations / 50) writes (review, summary, check run + one PATCH per further 50
 annotations). File-level comments are counted separately: GitHub's create-review endpoint cannot
 carry them, so each is one more write.

@@ -1,4 +1,5 @@
-"""Benchmarks for `reviewbot local` (issue 2's figures), each against a baseline measured in the same run.
+"""Benchmarks for `reviewbot local` (review overhead and cost), each against a baseline measured in
+the same run.
 
     python benchmarks/bench_local.py                     # process sandbox backend
     python benchmarks/bench_local.py --backend docker    # the Docker sandbox

@@ -2,8 +2,8 @@
 
     python benchmarks/bench_review_sandbox.py [--repeat N] [--only NAME ...] [--json FILE]
 
-Issue 3's figure "one review's total sandbox overhead vs. the process backend on the same change,
-reported". The changes are corpus scenarios (tests/corpus/scenarios.py, real projects committed
+The figure is one review's total sandbox overhead vs. the process backend on the same change.
+The changes are corpus scenarios (tests/corpus/scenarios.py, real projects committed
 under tests/data/corpus): a small one on toolz (its suite takes ~1 s) and a mixed one on
 more-itertools (~740 tests, ~15 s), so the table shows the fixed cost of a container and how it
 weighs on a review whose tests take a while.

@@ -1,4 +1,4 @@
-"""How fast `reviewbot` answers, and the fixed cost of a small review (issue 10's figures), each
+"""How fast `reviewbot` answers, and the fixed cost of a small review, each
 against a baseline measured in the same run.
 
     python benchmarks/bench_startup.py                  # process sandbox backend

@@ -1,7 +1,7 @@
 """Pure functions: a `SandboxSpec` -> the docker SDK arguments of a hardened container and its execs.
 
 No docker import here; `docker_backend` is the thin adapter that sends these to the engine. Every
-item is one of SECURITY-PROBES §0 (numbers in the comments).
+item is one of docs/security-probes.md §0 (numbers in the comments).
 """
 
 from __future__ import annotations

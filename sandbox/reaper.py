@@ -1,4 +1,4 @@
-"""Sweep sandbox containers and volumes left behind by a killed bot (SECURITY-PROBES §0.7, §1.7).
+"""Sweep sandbox containers and volumes left behind by a killed bot (docs/security-probes.md §0.7, §1.7).
 
 A container is removed when its expiry label is in the past, or when its owner was a process on
 this host that no longer exists. A concurrent live instance's sandboxes are left alone. 404 and 409

@@ -34,7 +34,7 @@ from webhooks.signature import verify
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub never sends more (RULES.md section 2)
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub never sends more (docs/github-rules.md, "Webhook deliveries")
 
 HealthCheck = Callable[[], None]
 """Raises (anything) when the dependency it checks is unreachable."""

@@ -163,7 +163,7 @@ class Limits:
 @dataclass
 class AgentLoop(Generic[DepsT]):
     """One configured agent. `run(policy, deps)` may be called more than once; each run gets a
-    fresh memory unless one is passed in (issue 6's specialists each own one)."""
+    fresh memory unless one is passed in (the multi-agent review's specialists each own one)."""
 
     registry: ToolRegistry[DepsT]
     limits: Limits = field(default_factory=Limits)

@@ -1,9 +1,10 @@
 """Politeness toward GitHub: one write per second, retries with backoff, rate-limit waits.
 
-GitHub's secondary limits (RULES.md §5): wait at least 1 s between POST/PATCH/PUT/DELETE; on a
-403/429 limit response wait `retry-after` seconds, else until `x-ratelimit-reset` when
-`x-ratelimit-remaining` is 0, else at least 60 s with exponential backoff. 5xx and network errors
-are retried with a short exponential backoff. The clock is injected so tests never sleep.
+GitHub's secondary limits (docs/github-rules.md, "Secondary rate limits"): wait at least 1 s
+between POST/PATCH/PUT/DELETE; on a 403/429 limit response wait `retry-after` seconds, else until
+`x-ratelimit-reset` when `x-ratelimit-remaining` is 0, else at least 60 s with exponential
+backoff. 5xx and network errors are retried with a short exponential backoff. The clock is
+injected so tests never sleep.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ AnnotationLevel = Literal["notice", "warning", "failure"]
 Conclusion = Literal["success", "failure", "neutral"]
 StatusState = Literal["success", "failure", "error", "pending"]
 
-#: GitHub's caps (../shared/github/RULES.md)
+#: GitHub's caps (docs/github-rules.md, "Body size" and "Check runs and annotations")
 MAX_BODY_CHARS = 65_536
 MAX_CHECK_TEXT_CHARS = 65_535
 MAX_ANNOTATIONS_PER_REQUEST = 50

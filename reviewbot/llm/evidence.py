@@ -6,7 +6,7 @@ really backs the finding (it failed, on that code) is `relevance.bears_on`'s dec
 finding's `evidence` text is then written by the bot from the recorded result (tool, outcome,
 exit code, the start of the output), never taken from the model. Reading a file or searching is
 context, not proof. A test whose output claims "all tests passed" does not change the exit code
-the bot recorded (probe 51).
+the bot recorded (docs/security-probes.md, probe 51).
 """
 
 from __future__ import annotations

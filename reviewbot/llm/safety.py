@@ -1,6 +1,7 @@
 """The output filter: everything the LLM wrote passes here before anything is posted.
 
-The model read attacker-controlled text, so its output is attacker-influenced (probes 49-54):
+The model read attacker-controlled text, so its output is attacker-influenced
+(docs/security-probes.md, probes 49-54):
 - token-like strings are redacted (`core.redact`, shared with the GitHub poster);
 - images are removed (markdown, reference-style, HTML `<img>`): a rendered image is a request
   to any URL the attacker chose, with data in the query string (probe 53);

@@ -1,4 +1,4 @@
-"""Hidden channels out of everything that enters a prompt (probe 52).
+"""Hidden channels out of everything that enters a prompt (docs/security-probes.md, probe 52).
 
 Text from a PR can carry instructions a human reviewer never sees: zero-width characters, bidi
 controls, Unicode tag characters (U+E0000-E007F spell ASCII invisibly: "ASCII smuggling"),

@@ -1,6 +1,6 @@
 """Ground truth for the scenarios, from ruff and pytest run directly (no reviewbot code involved).
 
-`spec_findings` is an independent, deliberately simple reading of issue 2's rule "only what the
+`spec_findings` is an independent, deliberately simple reading of the review's rule "only what the
 change introduced": ruff findings (the repository's config + the curated rules) that start on an
 added line of `git diff --find-renames <merge-base>` (untracked files: every line) and whose rule
 and normalized flagged text do not occur in the base version of the file (followed through a rename).
@@ -144,7 +144,7 @@ def change_of(repo: Repo, base: str) -> Change:
 
 
 def spec_findings(repo: Repo, scratch: Path) -> set[tuple[str, str, int]]:
-    """(rule, head path, start line) that issue 2 says a review of this change must report."""
+    """(rule, head path, start line) that a review of this change must report (only what it introduced)."""
     base = merge_base(repo)
     change = change_of(repo, base)
     heads = sorted(p for p in change.added if p.endswith((".py", ".pyi")))

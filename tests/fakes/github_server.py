@@ -5,7 +5,7 @@
   invalid bodies get 422, as GitHub answers.
 - Pull request files and patches are computed by git from a real repository (`base...head`, like
   GitHub), not written by the test.
-- GitHub's rules from ../shared/github/RULES.md are enforced: a review comment off the diff rejects
+- GitHub's rules from docs/github-rules.md are enforced: a review comment off the diff rejects
   the whole review (422), bodies over 65,536 characters, more than 50 annotations per request,
   status descriptions over 140 characters, Actions may not approve, a fork's read-only token gets
   403 "Resource not accessible by integration" on every write.

@@ -1,9 +1,9 @@
-"""Request validation against GitHub's own OpenAPI description (../shared/github/openapi-subset.json).
+"""Request validation against GitHub's own OpenAPI description (tests/data/shared/github/openapi-subset.json).
 
 Every request the fake GitHub receives is matched to an operation by path template and method,
 and its JSON body is validated with the operation's request schema (OAS 3.0 semantics, including
 `nullable`). `discriminator` is dropped first: GitHub's check-run schema uses one without a
-mapping, which strict validators cannot resolve (SOURCE-openapi.md).
+mapping, which strict validators cannot resolve (tests/data/shared/github/SOURCE-openapi.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SECURITY-PROBES.md §4, probes 1-45 that concern the sandbox, against the real engine.
+"""docs/security-probes.md section 4: the probes 1-45 that concern the sandbox, against the real engine.
 
 Each test asserts the safe outcome AND that the session survives and says what happened
 (outcome class, detail), usually by running one more command afterwards."""

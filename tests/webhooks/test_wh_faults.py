@@ -1,4 +1,4 @@
-"""Probes 61 and 62: faults clean up.
+"""Probes 61 and 62 (docs/security.md): faults clean up.
 
 - SIGTERM of `reviewbot serve` while a real review runs the PR's tests in a Docker sandbox: the
   process exits within its grace period, its sandbox containers are gone, the job is handed back

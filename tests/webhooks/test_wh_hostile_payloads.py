@@ -1,7 +1,7 @@
-"""Probes 59 and 60: hostile *signed* payloads (whoever holds the webhook secret, or a replayed
-body) against the receiver under the real server, with each queue backend (SQLite and a real
-redis-server): 4xx, never 500, and never the installation token sent anywhere but the configured
-GitHub host."""
+"""Probes 59 and 60 (docs/security.md): hostile *signed* payloads (whoever holds the webhook
+secret, or a replayed body) against the receiver under the real server, with each queue backend
+(SQLite and a real redis-server): 4xx, never 500, and never the installation token sent anywhere
+but the configured GitHub host."""
 
 from __future__ import annotations
 

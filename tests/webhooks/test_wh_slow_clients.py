@@ -1,4 +1,5 @@
-"""Probe 58: slow clients cannot stall `reviewbot serve` (the shipped default, in a subprocess).
+"""Probe 58 (docs/security.md): slow clients cannot stall `reviewbot serve` (the shipped default,
+in a subprocess).
 
 40 hostile connections — headers trickled a byte at a time, bodies stalled mid-way, silent
 connections, pipelined requests whose answers are never read — stay open (re-opened by the

@@ -5,7 +5,7 @@ def test_token_shapes_are_redacted() -> None:
     secrets = [
         "ghp_" + "a" * 36,
         "ghs_" + "B1" * 18,
-        "ghs_12345_" + "x" * 60,  # stateless installation token (RULES.md §6)
+        "ghs_12345_" + "x" * 60,  # stateless installation token (docs/github-rules.md, "App authentication")
         "github_pat_11ABCDEFG0" + "z" * 40,
         "AKIAIOSFODNN7EXAMPLE",
         "sk-" + "q" * 40,

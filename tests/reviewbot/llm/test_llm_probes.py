@@ -1,5 +1,6 @@
-"""Security probes 46-55 with a scripted model that OBEYS every injection: the defence is code
-(fencing, stripping, the output filter, the jail, the bot's own parsing), not the model refusing."""
+"""Security probes 46-55 (docs/security-probes.md) with a scripted model that OBEYS every
+injection: the defence is code (fencing, stripping, the output filter, the jail, the bot's own
+parsing), not the model refusing."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`reviewbot local` with the Docker sandbox, end to end on real git repositories.
 
 Same CLI, same repositories as the process-backend tests; what changes is where ruff and pytest
-run. The findings must not depend on it. The install step (issue 3) is exercised for real: a test
+run. The findings must not depend on it. The install step (docs/sandbox.md) is exercised for real: a test
 needs `six`, installed from PyPI in the networked install container (with the CA bundle this
 machine's TLS proxy requires), and the tests then run in the network-less session container.
 

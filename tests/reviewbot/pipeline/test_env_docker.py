@@ -1,4 +1,4 @@
-"""The project's own test environment with no configuration (issue 9), on the real engine.
+"""The project's own test environment with no configuration (docs/testenv.md), on the real engine.
 
 Installing is hermetic: wheels built by the test are served as a PEP 503 index over real HTTP on
 the Docker bridge's gateway address, which the networked install container reaches; the review

@@ -1,4 +1,4 @@
-"""The base is pristine (issue 12, SECURITY-PROBES 56): nothing the head's run wrote or started
+"""The base is pristine (docs/security-probes.md, probe 56): nothing the head's run wrote or started
 reaches the base run, so a pull request cannot hide the test it breaks.
 
 The pull request breaks `add` and adds a conftest.py whose `pytest_sessionfinish` hook (it runs

@@ -1,8 +1,9 @@
 """Pull requests that attack the reviewer, run through the real review (`reviewbot local`, in-process).
 
-SECURITY-PROBES 40-45 and their neighbours, at the level of a whole review rather than one sandbox
-call. Each test asserts the safe outcome (nothing reaches the host, no secret leaves the bot) AND
-that reviewbot survives and says clearly what happened (exit code + message).
+Probes 40-45 of docs/security-probes.md and their neighbours, at the level of a whole review
+rather than one sandbox call. Each test asserts the safe outcome (nothing reaches the host, no
+secret leaves the bot) AND that reviewbot survives and says clearly what happened (exit code +
+message).
 
 Most attacks run with the Docker backend and, where the process backend's protection is meaningful
 for the attack (scrubbed env, temp HOME, network namespace, output caps, wall clock), with it too.

@@ -1,9 +1,10 @@
 """The lint policy of a whole review (`reviewbot local`, in-process) on real git repositories.
 
-SECURITY-PROBES 57: a pull request cannot change how it is linted. Its ruff configuration (nested
+docs/security-probes.md, probe 57: a pull request cannot change how it is linted. Its ruff
+configuration (nested
 `.ruff.toml`, `pyproject.toml` `[tool.ruff]`, `extend`) and its file-level `ruff: noqa` exemptions
 have no say; the curated rules still fire (exit 1); the review names the configuration it edits.
-Issue 10: a rename re-reports nothing, a syntax error is one error, the declared Python target and
+docs/lint-policy.md: a rename re-reports nothing, a syntax error is one error, the declared Python target and
 the project's formatting policy are respected.
 """
 
@@ -142,7 +143,7 @@ def test_base_configuration_lints_the_head(make_repo: MakeRepo, review: Review) 
     assert "pyproject.toml: [tool.ruff]" in config_note(result)
 
 
-# -- issue 10: introduced at the level of the rule -------------------------------------------------
+# -- introduced at the level of the rule (docs/lint-policy.md) -------------------------------------
 
 ZIPS = (
     "def pairs(xs, ys):\n"
@@ -196,7 +197,7 @@ def test_b905_reported_for_a_modern_target(make_repo: MakeRepo, review: Review) 
     assert {r for r, _p, _l in rules(review(repo, "--no-tests"))} == {"B905"}
 
 
-# -- issue 10: a syntax error is one error ----------------------------------------------------------
+# -- a syntax error is one error (docs/lint-policy.md) ---------------------------------------------
 
 
 def test_a_syntax_error_is_one_error_without_tests(make_repo: MakeRepo, review: Review, backend: str) -> None:
@@ -223,7 +224,7 @@ def test_a_syntax_error_reported_on_an_untouched_line_still_counts(
     assert len(syntax) == 1 and result.code == 1
 
 
-# -- issue 10: formatting only where the project enforces it ---------------------------------------
+# -- formatting only where the project enforces it (docs/lint-policy.md) ---------------------------
 
 UGLY = "X = [1,2 ,3]\n"
 HOOKS = "repos:\n- repo: https://github.com/astral-sh/ruff-pre-commit\n  hooks:\n  - id: ruff-format\n"
