@@ -25,9 +25,27 @@ def _git(repo: Path, *args: str) -> str:
 
 def review(repo: Path, sha: str, sandbox: str) -> tuple[int, dict[str, object] | None, str]:
     done = subprocess.run(
-        [sys.executable, "-m", "reviewbot", "local", str(repo), "--base", f"{sha}^1", "--head", sha,
-         "--sandbox", sandbox, "--format", "json", "--quiet", "--fail-on", "warning"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "reviewbot",
+            "local",
+            str(repo),
+            "--base",
+            f"{sha}^1",
+            "--head",
+            sha,
+            "--sandbox",
+            sandbox,
+            "--format",
+            "json",
+            "--quiet",
+            "--fail-on",
+            "warning",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     try:
         return done.returncode, json.loads(done.stdout), done.stderr.strip()
