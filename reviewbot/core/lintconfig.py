@@ -282,6 +282,35 @@ def imported_names(text: str) -> set[str]:
     return names
 
 
+_FROM_MODULE = re.compile(r"^[ \t]*from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b", re.MULTILINE)
+_IMPORT_LIST = re.compile(r"^[ \t]*import[ \t]+([^#;\n]+)", re.MULTILINE)
+
+
+def imported_modules(text: str) -> set[str]:
+    """The full dotted module names a Python file imports (absolute imports only)."""
+    modules = {m.group(1) for m in _FROM_MODULE.finditer(text)}
+    for match in _IMPORT_LIST.finditer(text):
+        for part in match.group(1).split(","):
+            words = part.strip().strip("()").split()
+            if words:
+                modules.add(words[0])
+    return modules
+
+
+def _submodule_stand_ins(head: Mapping[str, bytes], prefix: str, modules: Iterable[str]) -> list[str]:
+    """The files of imported submodules (`pkg.sub.mod`) under one source root: ruff decides whether
+    `from pkg.sub import x` is first-party by finding `pkg/sub`, not only `pkg`."""
+    found = []
+    for module in modules:
+        parts = module.split(".")
+        for depth in range(2, len(parts) + 1):
+            stem = prefix + "/".join(parts[:depth])
+            for candidate in (f"{stem}.py", f"{stem}.pyi", f"{stem}/__init__.py", f"{stem}/__init__.pyi"):
+                if candidate in head:
+                    found.append(candidate)
+    return found
+
+
 def _src_roots(config: Mapping[str, bytes]) -> list[str]:
     """Where ruff looks for first-party modules: the root configuration's `src` (ruff's default
     ".", "src"), as repository-relative directories ("" for the root)."""
@@ -310,9 +339,13 @@ def lint_tree(
                 candidate = "/".join([*parts[:depth], init])
                 if candidate in head:
                     files.setdefault(candidate, b"")
-    imported = {name for path in reviewed for name in imported_names(head[path].decode("utf-8", "replace"))}
+    texts = [head[path].decode("utf-8", "replace") for path in reviewed]
+    imported = {name for text in texts for name in imported_names(text)}
+    modules = {module for text in texts for module in imported_modules(text)}
     for root in _src_roots(config):
         prefix = f"{root}/" if root else ""
+        for path in _submodule_stand_ins(head, prefix, modules):
+            files.setdefault(path, b"")
         for path in head:
             if not (path.startswith(prefix) and path.endswith((".py", ".pyi"))):
                 continue

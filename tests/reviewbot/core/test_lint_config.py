@@ -238,5 +238,28 @@ def test_lint_tree_has_the_shape_ruff_asks_about() -> None:
         "src/app/__init__.py": b"",
         "src/app/sub/__init__.py": b"",
         "src/tool.py": b"",
+        "lib/pkg/a.py": b"",  # an imported submodule: ruff looks for it to call it first-party
         "pyproject.toml": b"[tool.ruff]\nsrc = ['src', 'lib']\n",
     }
+
+
+def test_lint_tree_stands_in_for_imported_submodules() -> None:
+    # click's tests: `import click` and `from click._compat import WIN` are one first-party section
+    # only if ruff finds src/click/_compat.py too (without it, a merged commit drew I001).
+    test = "import pytest\n\nimport click\nfrom click._compat import WIN\nfrom click.sub.deep import y\n"
+    head = b(
+        {
+            "src/click/__init__.py": "x",
+            "src/click/_compat.py": "x",
+            "src/click/core.py": "x",
+            "src/click/sub/__init__.py": "x",
+            "src/click/sub/deep.py": "x",
+            "tests/test_termui.py": test,
+        }
+    )
+    config = b({"pyproject.toml": "[tool.ruff]\nsrc = ['src']\n"})
+    dirs, files = lint_tree(head, ["tests/test_termui.py"], config)
+    assert dirs == ("src/click",)
+    stand_ins = {path for path, data in files.items() if data == b""}
+    assert stand_ins == {"src/click/_compat.py", "src/click/sub/__init__.py", "src/click/sub/deep.py"}
+    assert "src/click/core.py" not in files  # only what the reviewed files import
