@@ -124,12 +124,6 @@ class Memory:
     def facts(self) -> list[Fact]:
         return list(self._knowledge.values())
 
-    def last_observation(self, source: str | None = None) -> Observation | None:
-        for obs in reversed(self.observations):
-            if source is None or obs.source == source:
-                return obs
-        return None
-
     # -- bounds ----------------------------------------------------------------------------
 
     def prune(self) -> int:

@@ -188,22 +188,6 @@ def params_schema(params: type[BaseModel]) -> dict[str, Any]:
     return value
 
 
-def openai_tools(schemas: Iterable[ToolSchema]) -> list[dict[str, Any]]:
-    """The `tools` array of an OpenAI-compatible chat completion request."""
-    return [
-        {
-            "type": "function",
-            "function": {"name": s["name"], "description": s["description"], "parameters": s["parameters"]},
-        }
-        for s in schemas
-    ]
-
-
-def anthropic_tools(schemas: Iterable[ToolSchema]) -> list[dict[str, Any]]:
-    """The `tools` array of an Anthropic Messages request."""
-    return [
-        {"name": s["name"], "description": s["description"], "input_schema": s["parameters"]} for s in schemas
-    ]
 
 
 def validation_messages(exc: ValidationError, *, limit: int = 10) -> list[str]:

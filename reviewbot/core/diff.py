@@ -14,7 +14,7 @@ starts with "diff --git " is always a file header.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -410,7 +410,3 @@ def parse_diff(text: str) -> Diff:
         return _parse_plain(lines[first:])
     return Diff(files=tuple(_parse_section(s) for s in _sections(lines[first:])))
 
-
-def merge(diffs: Iterable[Diff]) -> Diff:
-    """Concatenate several diffs (e.g. one per batch of files)."""
-    return Diff(files=tuple(f for d in diffs for f in d.files))

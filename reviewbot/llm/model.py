@@ -13,18 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict
+from typing import Any, Literal, Protocol
 
+from reviewbot.agent.tools import ToolSchema
 from reviewbot.errors import ModelError
 
-
-class ToolSpec(TypedDict):
-    """A tool as the model sees it; `parameters` is the JSON schema of an object. Structurally
-    the same as `reviewbot.agent.tools.ToolSchema`."""
-
-    name: str
-    description: str
-    parameters: dict[str, Any]
+#: A tool as the model sees it: the agent's provider-neutral schema, as is.
+ToolSpec = ToolSchema
 
 
 @dataclass(frozen=True)

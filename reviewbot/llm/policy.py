@@ -264,11 +264,7 @@ class LLMPolicy:
 
     def _tools(self, state: AgentState[Any]) -> list[ToolSpec]:
         wanted = self.tool_filter
-        specs: list[ToolSpec] = [
-            {"name": t["name"], "description": t["description"], "parameters": t["parameters"]}
-            for t in state.tools
-            if wanted is None or t["name"] in wanted
-        ]
+        specs: list[ToolSpec] = [t for t in state.tools if wanted is None or t["name"] in wanted]
         return [compact(t) for t in specs] if self.compact_tools else specs
 
     def _ask(

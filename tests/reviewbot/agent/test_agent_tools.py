@@ -22,10 +22,10 @@ from reviewbot.agent.tools import (
     ToolErrorKind,
     ToolOutput,
     ToolRegistry,
-    anthropic_tools,
-    openai_tools,
 )
 from reviewbot.errors import ToolError
+from reviewbot.llm.anthropic import to_wire_tools as anthropic_wire_tools
+from reviewbot.llm.openai import to_wire_tools as openai_wire_tools
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tool_schemas.json"
 
@@ -78,8 +78,8 @@ def test_every_builtin_schema_is_a_valid_object_schema_in_both_provider_formats(
         jsonschema.Draft202012Validator.check_schema(s["parameters"])
         assert s["parameters"]["type"] == "object"
         assert s["description"]
-    oa = openai_tools(schemas)
-    an = anthropic_tools(schemas)
+    oa = openai_wire_tools(schemas)
+    an = anthropic_wire_tools(schemas)
     assert oa[0] == {
         "type": "function",
         "function": {
