@@ -34,7 +34,9 @@ SUBCOMMANDS = {
 #: through this entry-point group, so reviewbot never imports them (nor loads them to list them).
 ENTRY_POINT_GROUP = "reviewbot.commands"
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Ctrl-C (128 + SIGINT). The review exit codes 0, 1 and 2 live in reviewbot.cli.output; errors carry
+#: their own (ReviewbotError.exit_code).
+EXIT_INTERRUPTED = 130
 
 
 def _extra_commands() -> dict[str, str]:
