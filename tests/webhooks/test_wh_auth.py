@@ -19,18 +19,6 @@ from reviewbot.errors import CodeHostAuthError, ConfigError
 from webhooks.auth import AppTokenProvider, StaticTokenProvider, token_provider
 
 
-@pytest.fixture(scope="module")
-def rsa_key() -> tuple[str, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
-
-
 @pytest.fixture
 def gh(rsa_key: tuple[str, bytes]) -> Iterator[FakeGitHub]:
     with fake_github(public_key_pem=rsa_key[1]) as fake:

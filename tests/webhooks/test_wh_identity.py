@@ -24,18 +24,6 @@ from tests.reviewbot.github.conftest import GitRepo
 from webhooks.auth import AppTokenProvider, StaticTokenProvider
 
 
-@pytest.fixture(scope="module")
-def keys() -> tuple[str, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return private, public
-
-
 @pytest.fixture
 def gh(tmp_path: Path) -> Iterator[tuple[FakeGitHub, GitRepo]]:
     repo = GitRepo(tmp_path / "repo")
@@ -52,21 +40,21 @@ def paths(fake: FakeGitHub) -> list[str]:
 
 
 def test_app_identity_comes_from_get_app_once(
-    gh: tuple[FakeGitHub, GitRepo], keys: tuple[str, bytes]
+    gh: tuple[FakeGitHub, GitRepo], rsa_key: tuple[str, bytes]
 ) -> None:
     fake, _ = gh
-    fake.play_app(keys[1], slug="acme-review")
-    provider = AppTokenProvider(fake.app_id, SecretStr(keys[0]), fake.base_url)
+    fake.play_app(rsa_key[1], slug="acme-review")
+    provider = AppTokenProvider(fake.app_id, SecretStr(rsa_key[0]), fake.base_url)
     assert provider.identity() == "acme-review[bot]"
     assert provider.identity() == "acme-review[bot]"
     assert paths(fake) == ["GET /app"] and fake.requests[0].status == 200
 
 
 def test_app_endpoints_refuse_an_installation_token(
-    gh: tuple[FakeGitHub, GitRepo], keys: tuple[str, bytes]
+    gh: tuple[FakeGitHub, GitRepo], rsa_key: tuple[str, bytes]
 ) -> None:
     fake, _ = gh
-    fake.play_app(keys[1])
+    fake.play_app(rsa_key[1])
     wrong = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -85,11 +73,11 @@ def test_fixed_tokens_never_ask_get_user_unless_personal(gh: tuple[FakeGitHub, G
 
 
 def test_the_app_trusts_its_own_markers_and_no_other_bots(
-    gh: tuple[FakeGitHub, GitRepo], keys: tuple[str, bytes]
+    gh: tuple[FakeGitHub, GitRepo], rsa_key: tuple[str, bytes]
 ) -> None:
     fake, repo = gh
-    fake.play_app(keys[1], slug="acme-review")
-    provider = AppTokenProvider(fake.app_id, SecretStr(keys[0]), fake.base_url)
+    fake.play_app(rsa_key[1], slug="acme-review")
+    provider = AppTokenProvider(fake.app_id, SecretStr(rsa_key[0]), fake.base_url)
     finding = Finding(
         tool="ruff",
         rule_id="F401",
