@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.llm.model import Message, Model, ModelResponse, ToolSpec, UsageMeter  # noqa: E402
 from reviewbot.llm.resolve import build_model  # noqa: E402
-from reviewbot.llm.wiring import llm_tools, policy_factory_for  # noqa: E402
+from reviewbot.llm.wiring import llm_reviewer  # noqa: E402
 from reviewbot.review import ReviewRequest, run_review  # noqa: E402
 from reviewbot.settings import load_settings  # noqa: E402
 from tests.fakes.llm_server import (  # noqa: E402
@@ -181,8 +181,7 @@ def one_review(
         outcome = run_review(
             ReviewRequest(repo_root=repo, base="main", head="feature"),
             settings,
-            policy_factory=policy_factory_for(model, settings, meter=meter),
-            extra_tools=llm_tools(settings),
+            reviewer=llm_reviewer(model, settings, meter=meter),
         )
         total = time.perf_counter() - start
         run = outcome.agent

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from reviewbot.agent.tools import Tool
-from reviewbot.pipeline.deps import ReviewDeps
-from reviewbot.review import PolicyFactory
+from reviewbot.review import DETERMINISTIC, Reviewer
 from reviewbot.settings import Settings
 
 
@@ -27,21 +24,16 @@ class PullRequestText:
     commits: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class PolicyChoice:
-    factory: PolicyFactory | None = None
-    extra_tools: tuple[Tool[ReviewDeps, Any], ...] = ()
-
-
-def choose_policy(
+def choose_reviewer(
     settings: Settings, environ: Mapping[str, str], *, pr: PullRequestText | None = None
-) -> PolicyChoice:
+) -> Reviewer:
+    """The deterministic plan, or the LLM policy (with its tools) when `settings.llm` names a model."""
     if settings.llm.provider == "none":
-        return PolicyChoice()
+        return DETERMINISTIC
     from reviewbot.llm.prompt import PRInfo
-    from reviewbot.llm.wiring import llm_policy_factory, llm_tools
+    from reviewbot.llm.wiring import llm_reviewer_from_settings
 
     info = None
     if pr is not None:
         info = PRInfo(title=pr.title, body=pr.body, commits=pr.commits, branch=pr.branch)
-    return PolicyChoice(llm_policy_factory(settings, environ, pr=info), tuple(llm_tools(settings)))
+    return llm_reviewer_from_settings(settings, environ, pr=info)

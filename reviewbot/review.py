@@ -54,7 +54,17 @@ class ReviewOutcome:
     agent: AgentRun | None = field(default=None, repr=False)
 
 
-PolicyFactory = Callable[[ReviewDeps, Settings], Policy[ReviewDeps]]
+@dataclass(frozen=True)
+class Reviewer:
+    """Who reviews: a fresh policy for each review, and the tools that policy adds to the defaults.
+    `reviewbot.policy_choice.choose_reviewer` picks one from the settings."""
+
+    new_policy: Callable[[], Policy[ReviewDeps]] = DeterministicPolicy
+    tools: tuple[Tool[ReviewDeps, Any], ...] = ()
+
+
+#: The deterministic plan with the default tools: no LLM, no network.
+DETERMINISTIC = Reviewer()
 
 
 def sandbox_spec(settings: Settings) -> SandboxSpec:
@@ -127,8 +137,7 @@ def run_review(
     settings: Settings,
     *,
     trace: EventSink | None = None,
-    policy_factory: PolicyFactory | None = None,
-    extra_tools: Sequence[Tool[ReviewDeps, Any]] = (),
+    reviewer: Reviewer = DETERMINISTIC,
 ) -> ReviewOutcome:
     """Review the change. Raises WorkspaceError / SandboxUnavailable when it cannot start; analyzer
     failures during the review are recorded in `Review.errors` (the review is then incomplete)."""
@@ -179,11 +188,11 @@ def run_review(
             registry: ToolRegistry[ReviewDeps] = ToolRegistry(
                 default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s
             )
-            for tool in extra_tools:
+            for tool in reviewer.tools:
                 if tool.name not in registry:
                     registry.register(tool)
             loop = AgentLoop(registry, Limits.from_settings(settings.agent), sink=trace)
-            policy = (policy_factory or (lambda _deps, _settings: DeterministicPolicy()))(deps, settings)
+            policy = reviewer.new_policy()
             run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
     except SandboxStartError as exc:
         raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc

@@ -60,7 +60,7 @@ def production_runner(settings: Settings, tokens: TokenProvider | None, git_url:
     from reviewbot.adapters.git_workspace import GitWorkspace
     from reviewbot.github.publish import publish_review
     from reviewbot.github.pygithub_host import PyGithubHost
-    from reviewbot.policy_choice import choose_policy
+    from reviewbot.policy_choice import choose_reviewer
     from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
     from reviewbot.settings import with_repository_config
 
@@ -73,11 +73,9 @@ def production_runner(settings: Settings, tokens: TokenProvider | None, git_url:
             pyproject_text=texts[0].decode("utf-8", "replace") if texts[0] is not None else None,
             reviewbot_toml_text=texts[1].decode("utf-8", "replace") if texts[1] is not None else None,
         )
-        choice = choose_policy(repo_settings, {})  # keys come from settings, never from the environment
+        reviewer = choose_reviewer(repo_settings, {})  # keys come from settings, never the environment
         request = ReviewRequest(repo_root=root, base=job.base_sha, head=job.head_sha, untrusted=True)
-        return run_review(
-            request, repo_settings, policy_factory=choice.factory, extra_tools=choice.extra_tools
-        )
+        return run_review(request, repo_settings, reviewer=reviewer)
 
     def publish(outcome: ReviewOutcome, job: Any, tok: TokenProvider) -> None:
         # A fresh token at publish time: the review may have outlived the one used for the clone.

@@ -188,8 +188,6 @@ def params_schema(params: type[BaseModel]) -> dict[str, Any]:
     return value
 
 
-
-
 def validation_messages(exc: ValidationError, *, limit: int = 10) -> list[str]:
     """`loc: message` lines, enough for a model to correct its call; input values are left out
     (they can be large, and they are the caller's own data anyway)."""

@@ -127,16 +127,13 @@ def run(args: argparse.Namespace) -> int:
             progress.show("reading the configuration")
         settings = load_local_settings(repo, args)
         from reviewbot.agent.events import emit_phase
-        from reviewbot.policy_choice import choose_policy
+        from reviewbot.policy_choice import choose_reviewer
         from reviewbot.review import ReviewRequest, run_review
 
         sink = _sinks(stack, args, progress)
         emit_phase(sink, "preparing the change")
         request = ReviewRequest(repo_root=repo, base=args.base, head=args.head, all_files=args.all_files)
-        choice = choose_policy(settings, os.environ)
-        outcome = run_review(
-            request, settings, trace=sink, policy_factory=choice.factory, extra_tools=choice.extra_tools
-        )
+        outcome = run_review(request, settings, trace=sink, reviewer=choose_reviewer(settings, os.environ))
     for warning in outcome.warnings:
         print(f"reviewbot: warning: {warning}", file=sys.stderr)
     to_terminal = args.output is None and sys.stdout.isatty()

@@ -409,4 +409,3 @@ def parse_diff(text: str) -> Diff:
             raise DiffParseError("combined (merge) diffs are not supported")
         return _parse_plain(lines[first:])
     return Diff(files=tuple(_parse_section(s) for s in _sections(lines[first:])))
-

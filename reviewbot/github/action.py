@@ -41,7 +41,7 @@ from reviewbot.github.workflow_commands import (
     set_outputs,
 )
 from reviewbot.github.workspace import ensure_commits, file_at
-from reviewbot.policy_choice import PullRequestText, choose_policy
+from reviewbot.policy_choice import PullRequestText, choose_reviewer
 from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
 
@@ -198,14 +198,13 @@ def _review_and_post(
     for note in ensure_commits(env.workspace, event.base_sha, event.head_sha):
         out.write(f"reviewbot: {note}\n")
     settings = load_action_settings(env, event.base_sha, opts, environ)
-    choice = choose_policy(
+    reviewer = choose_reviewer(
         settings, environ, pr=PullRequestText(title=event.title, body=event.body, branch=event.branch)
     )
     outcome: ReviewOutcome = run_review(
         ReviewRequest(repo_root=env.workspace, base=event.base_sha, head=event.head_sha, untrusted=True),
         settings,
-        policy_factory=choice.factory,
-        extra_tools=choice.extra_tools,
+        reviewer=reviewer,
     )
     review = outcome.review
     sarif = _sarif_path(env, opts)

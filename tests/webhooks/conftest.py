@@ -28,4 +28,3 @@ def rsa_key() -> tuple[str, bytes]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return private, public
-

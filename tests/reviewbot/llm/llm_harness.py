@@ -14,7 +14,7 @@ from reviewbot.core.review import Review
 from reviewbot.llm.model import UsageMeter
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.resolve import build_model
-from reviewbot.llm.wiring import llm_tools, policy_factory_for
+from reviewbot.llm.wiring import llm_reviewer
 from reviewbot.review import ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
 
@@ -94,8 +94,7 @@ def review_with_llm(
     outcome = run_review(
         ReviewRequest(repo_root=repo, base="main", head="feature"),
         settings,
-        policy_factory=policy_factory_for(model, settings, pr=pr, meter=meter),
-        extra_tools=llm_tools(settings),
+        reviewer=llm_reviewer(model, settings, pr=pr, meter=meter),
     )
     assert outcome.agent is not None
     return Result(outcome.agent, outcome.review, meter, list(outcome.review.findings))

@@ -15,8 +15,8 @@ from llm_harness import make_repo, review_with_llm, settings_for
 
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.safety import review_event
-from reviewbot.llm.wiring import llm_policy_factory
-from reviewbot.review import ReviewRequest, run_review
+from reviewbot.llm.wiring import llm_reviewer_from_settings
+from reviewbot.review import DETERMINISTIC, ReviewRequest, run_review
 from reviewbot.settings import load_settings
 from tests.fakes.llm_server import LLMServer, Turn, call, scripted
 
@@ -241,10 +241,10 @@ def test_no_llm_configured_means_no_network_call(tmp_path: Path) -> None:
     try:
         repo = make_repo(tmp_path, {"calc.py": "def add(a, b):\n    return a + b + 4\n"})
         settings = load_settings(overrides={"sandbox": {"backend": "process"}})
-        factory = llm_policy_factory(settings, environ)
-        assert factory is None
+        reviewer = llm_reviewer_from_settings(settings, environ)
+        assert reviewer is DETERMINISTIC
         outcome = run_review(
-            ReviewRequest(repo_root=repo, base="main", head="feature"), settings, policy_factory=factory
+            ReviewRequest(repo_root=repo, base="main", head="feature"), settings, reviewer=reviewer
         )
         assert outcome.review.files_reviewed == 1
     finally:
