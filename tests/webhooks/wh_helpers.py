@@ -122,7 +122,10 @@ def start_reviewbot(
     full = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/root"),
-        "PYTHONPATH": str(Path(__file__).parents[2]),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [os.environ.get("PYTHONPATH"), str(Path(__file__).parents[2])])
+        ),
+        **{k: v for k, v in os.environ.items() if k.startswith("REVIEWBOT_HOPS_")},  # scripts/hops.py
         **env,
     }
     where = ["--host", "127.0.0.1", "--port", str(port)] if port is not None else []
