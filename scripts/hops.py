@@ -120,7 +120,7 @@ SPINE = (
 def report(run: dict[str, object], *, functions: bool, spine: bool) -> None:
     edges = [tuple(e) for e in run["edges"]]  # type: ignore[union-attr]
     if spine:
-        edges = [e for e in edges if str(e[0]).startswith(SPINE) and not str(e[2]).startswith(SPINE[3])]
+        edges = [e for e in edges if str(e[0]).startswith(SPINE)]
         functions = True
     fns = run["functions"]
     modules = {m for m, _ in fns}  # type: ignore[misc, union-attr]
