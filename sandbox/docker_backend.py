@@ -207,12 +207,7 @@ class DockerSession:
         container_id = self._create(networked=True, env_writable=True)
         try:
             self._put(container_id, files_tar)
-            build_env = dict(env)
-            if self.spec.ca_bundle:
-                ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
-                self._put(container_id, ca_tar)
-                for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-                    build_env[name] = CA_PATH
+            build_env = self._with_ca_bundle(container_id, env)
             result, _ = self._exec(container_id, argv, WORK, timeout, build_env)
             return result
         finally:
@@ -351,6 +346,16 @@ class DockerSession:
             return 0
         return parse_oom_kills((out[0] or b"").decode("ascii", "replace"))
 
+    def _with_ca_bundle(self, container_id: str, env: dict[str, str]) -> dict[str, str]:
+        """`env` for a networked container; with the spec's CA bundle copied in and named, if any."""
+        out = dict(env)
+        if self.spec.ca_bundle:
+            ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
+            self._put(container_id, ca_tar)
+            for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+                out[name] = CA_PATH
+        return out
+
     def _run_install(
         self, argv: Sequence[str], workdir: str, timeout: float, env: dict[str, str]
     ) -> CommandResult:
@@ -358,12 +363,7 @@ class DockerSession:
         session_container = self._alive()
         install_id = self._create(networked=True)
         try:
-            install_env = dict(env)
-            if self.spec.ca_bundle:
-                ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
-                self._put(install_id, ca_tar)
-                for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-                    install_env[name] = CA_PATH
+            install_env = self._with_ca_bundle(install_id, env)
             result, _ = self._exec(install_id, argv, workdir, timeout, install_env)
             if not result.completed:
                 return result
