@@ -10,15 +10,17 @@ Backends: `docker` (hardened throwaway container, the default) and `process` (su
 rlimits, a scrubbed environment and a timeout; only for code you trust).
 """
 
-from sandbox.backend import Backend, Session
+from sandbox.backend import Backend, Command, RunOptions, Session
 from sandbox.errors import SandboxError, SandboxStartError
 from sandbox.factory import open_backend
 from sandbox.spec import CommandResult, Outcome, SandboxSpec
 
 __all__ = [
     "Backend",
+    "Command",
     "CommandResult",
     "Outcome",
+    "RunOptions",
     "SandboxError",
     "SandboxSpec",
     "SandboxStartError",

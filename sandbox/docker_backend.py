@@ -40,12 +40,13 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Unpack
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from sandbox.archive import FileEntry, build_tar, check_relative_path, read_single_file, sanitize_tar
+from sandbox.backend import Command, RunOptions
 from sandbox.docker_spec import (
     ENV_ROOT,
     OOM_COUNTER_ARGV,
@@ -60,7 +61,7 @@ from sandbox.docker_spec import (
 from sandbox.environment import checked_extra_env
 from sandbox.errors import SandboxError, SandboxStartError
 from sandbox.reaper import new_owner_id, reap
-from sandbox.spec import CommandResult, Outcome, SandboxSpec
+from sandbox.spec import CommandResult, Outcome, SandboxSpec, append_capped
 
 # Go os.FileMode type bits (dir, symlink, device, pipe, socket, char device, irregular): a
 # `get_archive` stat with any of them is not a regular file.
@@ -132,11 +133,7 @@ class _Reader(threading.Thread):
         try:
             for out, err in self.stream:
                 for chunk, buf, name in ((out, self.out, "stdout"), (err, self.err, "stderr")):
-                    if not chunk:
-                        continue
-                    room = self.cap - len(buf)
-                    buf += chunk[: max(room, 0)]
-                    if len(chunk) > room:
+                    if chunk and not append_capped(buf, chunk, self.cap):
                         self.overflow = name
                         return
         except (OSError, ValueError, DockerException):
@@ -210,12 +207,7 @@ class DockerSession:
         container_id = self._create(networked=True, env_writable=True)
         try:
             self._put(container_id, files_tar)
-            build_env = dict(env)
-            if self.spec.ca_bundle:
-                ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
-                self._put(container_id, ca_tar)
-                for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-                    build_env[name] = CA_PATH
+            build_env = self._with_ca_bundle(container_id, env)
             result, _ = self._exec(container_id, argv, WORK, timeout, build_env)
             return result
         finally:
@@ -275,26 +267,15 @@ class DockerSession:
         return None if data is None else read_single_file(data, max_bytes)
 
     # -- commands --------------------------------------------------------------------------------
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: str = ".",
-        timeout_s: float | None = None,
-        env: dict[str, str] | None = None,
-        network: bool = False,
-    ) -> CommandResult:
-        if not argv or not all(isinstance(a, str) for a in argv):
-            raise ValueError(f"argv must be a non-empty list of strings, got {argv!r}")
-        if network and not self.spec.network:
-            raise SandboxError("network requested but the sandbox spec does not allow it")
-        timeout = self.spec.timeout_s if timeout_s is None else timeout_s
-        extra = checked_extra_env(env)
+    def run(self, argv: Sequence[str], **options: Unpack[RunOptions]) -> CommandResult:
+        command = Command.checked(self.spec, argv, options)
+        extra = checked_extra_env(command.env)
+        cwd = command.cwd
         workdir = WORK if cwd in ("", ".") else f"{WORK}/{check_relative_path(cwd)}"
-        if network:
-            return self._run_install(argv, workdir, timeout, extra)
+        if command.network:
+            return self._run_install(command.argv, workdir, command.timeout_s, extra)
         container_id = self._alive()
-        result, healthy = self._exec(container_id, argv, workdir, timeout, extra)
+        result, healthy = self._exec(container_id, command.argv, workdir, command.timeout_s, extra)
         if not healthy:
             self._discard()
         return result
@@ -365,6 +346,16 @@ class DockerSession:
             return 0
         return parse_oom_kills((out[0] or b"").decode("ascii", "replace"))
 
+    def _with_ca_bundle(self, container_id: str, env: dict[str, str]) -> dict[str, str]:
+        """`env` for a networked container; with the spec's CA bundle copied in and named, if any."""
+        out = dict(env)
+        if self.spec.ca_bundle:
+            ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
+            self._put(container_id, ca_tar)
+            for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
+                out[name] = CA_PATH
+        return out
+
     def _run_install(
         self, argv: Sequence[str], workdir: str, timeout: float, env: dict[str, str]
     ) -> CommandResult:
@@ -372,12 +363,7 @@ class DockerSession:
         session_container = self._alive()
         install_id = self._create(networked=True)
         try:
-            install_env = dict(env)
-            if self.spec.ca_bundle:
-                ca_tar, _ = build_tar([FileEntry(".reviewbot/ca.pem", self.spec.ca_bundle)])
-                self._put(install_id, ca_tar)
-                for name in ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"):
-                    install_env[name] = CA_PATH
+            install_env = self._with_ca_bundle(install_id, env)
             result, _ = self._exec(install_id, argv, workdir, timeout, install_env)
             if not result.completed:
                 return result

@@ -23,9 +23,10 @@ import tarfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Unpack
 
 from sandbox.archive import check_relative_path
-from sandbox.errors import SandboxError
+from sandbox.backend import Command, RunOptions
 from sandbox.spec import CommandResult, Outcome, SandboxSpec
 
 Handler = Callable[[Sequence[str]], CommandResult]
@@ -69,18 +70,11 @@ class FakeSession:
                         else check_relative_path(member.name)
                     ] = data
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: str = ".",
-        timeout_s: float | None = None,
-        env: dict[str, str] | None = None,
-        network: bool = False,
-    ) -> CommandResult:
-        if network and not self.spec.network:
-            raise SandboxError("network requested but the sandbox spec does not allow it")
-        self.calls.append(FakeCall(tuple(argv), cwd, timeout_s, dict(env or {}), network))
+    def run(self, argv: Sequence[str], **options: Unpack[RunOptions]) -> CommandResult:
+        command = Command.checked(self.spec, argv, options)
+        asked = options.get("timeout_s")  # as asked: None means the spec's
+        env = dict(command.env or {})
+        self.calls.append(FakeCall(command.argv, command.cwd, asked, env, command.network))
         return self.handler(list(argv))
 
     def download(self, path: str, max_bytes: int) -> bytes | None:

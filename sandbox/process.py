@@ -34,11 +34,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Unpack
 
 from sandbox.archive import check_relative_path, extract_tar
+from sandbox.backend import Command, RunOptions
 from sandbox.environment import base_env, checked_extra_env
 from sandbox.errors import SandboxError
-from sandbox.spec import CommandResult, Outcome, SandboxSpec
+from sandbox.spec import CommandResult, Outcome, SandboxSpec, append_capped
 
 READ_CHUNK = 64 * 1024
 DRAIN_AFTER_EXIT_S = 0.2
@@ -181,9 +183,7 @@ class _Capture:
                     if not chunk:
                         sel.unregister(key.fileobj)
                         continue
-                    room = self.cap - len(buf)
-                    buf += chunk[: max(room, 0)]
-                    if len(chunk) > room:
+                    if not append_capped(buf, chunk, self.cap):
                         self.overflow = name
                         return
         finally:
@@ -224,46 +224,18 @@ class ProcessSession:
                 return None
             return fh.read(max_bytes + 1)[:max_bytes]
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: str = ".",
-        timeout_s: float | None = None,
-        env: dict[str, str] | None = None,
-        network: bool = False,
-    ) -> CommandResult:
-        if not argv or not all(isinstance(a, str) for a in argv):
-            raise ValueError(f"argv must be a non-empty list of strings, got {argv!r}")
-        if network and not self.spec.network:
-            raise SandboxError("network requested but the sandbox spec does not allow it")
-        timeout = self.spec.timeout_s if timeout_s is None else timeout_s
+    def run(self, argv: Sequence[str], **options: Unpack[RunOptions]) -> CommandResult:
+        command = Command.checked(self.spec, argv, options)
         full_env = base_env(path=sandbox_path(), home=str(self.home), tmpdir=str(self.tmp))
-        full_env.update(checked_extra_env(self.spec.env, env))
-        workdir = self._inside(cwd)
+        full_env.update(checked_extra_env(self.spec.env, command.env))
+        workdir = self._inside(command.cwd)
         if not workdir.is_dir():
             return CommandResult(
-                Outcome.ERROR, None, b"", b"", 0.0, f"no such directory in the sandbox: {cwd}"
+                Outcome.ERROR, None, b"", b"", 0.0, f"no such directory in the sandbox: {command.cwd}"
             )
-        prefix: list[str] = []
-        if not network:
-            prefix = network_prefix() or []
-        limits = _limits(self.spec, timeout)
-        rlimit_prefix = prlimit_prefix(limits)
         start = time.monotonic()
         try:
-            proc = subprocess.Popen(
-                [*(rlimit_prefix or []), *prefix, *argv],
-                cwd=workdir,
-                env=full_env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                # rlimits are set in the child: by prlimit, or (without it) by a preexec hook
-                preexec_fn=None if rlimit_prefix is not None else _preexec(limits),
-                close_fds=True,
-            )
+            proc = self._start(command, workdir, full_env)
         except FileNotFoundError as exc:
             msg = f"command not found: {argv[0]}: {exc}".encode()
             return CommandResult(
@@ -273,7 +245,7 @@ class ProcessSession:
             return CommandResult(
                 Outcome.ERROR, None, b"", b"", time.monotonic() - start, f"could not start: {exc}"
             )
-        capture = _Capture(proc, self.spec.max_output_bytes, start + timeout)
+        capture = _Capture(proc, self.spec.max_output_bytes, start + command.timeout_s)
         try:
             capture.run()
         finally:
@@ -284,7 +256,25 @@ class ProcessSession:
             proc.stdout.close()
             proc.stderr.close()
         duration = time.monotonic() - start
-        return _classify(rc, capture, timeout, duration)
+        return _classify(rc, capture, command.timeout_s, duration)
+
+    def _start(self, command: Command, workdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start the command in a process group of its own, offline unless asked, under rlimits."""
+        prefix = [] if command.network else (network_prefix() or [])
+        limits = _limits(self.spec, command.timeout_s)
+        rlimit_prefix = prlimit_prefix(limits)
+        return subprocess.Popen(
+            [*(rlimit_prefix or []), *prefix, *command.argv],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            # rlimits are set in the child: by prlimit, or (without it) by a preexec hook
+            preexec_fn=None if rlimit_prefix is not None else _preexec(limits),
+            close_fds=True,
+        )
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

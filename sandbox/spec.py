@@ -92,3 +92,10 @@ class CommandResult:
     def text(self, stream: str = "stdout") -> str:
         data = self.stdout if stream == "stdout" else self.stderr
         return data.decode("utf-8", "replace")
+
+
+def append_capped(buf: bytearray, chunk: bytes, cap: int) -> bool:
+    """Append what fits of `chunk` to `buf`, which holds at most `cap` bytes; False if some did not."""
+    room = cap - len(buf)
+    buf += chunk[: max(room, 0)]
+    return len(chunk) <= room

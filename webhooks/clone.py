@@ -1,17 +1,18 @@
 """Fetch a PR into a temp dir as *data*: nothing in the fetched repository gets to run or to choose
 where git connects.
 
-- No hooks (`core.hooksPath=/dev/null`), no fsmonitor, no submodules, no LFS smudge, and no system
-  or global git config (a host's credential helpers or `url.*.insteadOf` never apply).
+- git runs through `reviewbot.adapters.git_runner`: no hooks, no fsmonitor, no submodules, no LFS
+  smudge, and no system or global git config (a host's credential helpers or `url.*.insteadOf`
+  never apply).
 - Where: `<git_url>/<owner>/<name>.git`, from the configured GitHub host (`git_url_for`) and the
   repository's validated full name. Never a URL from the payload: a signed payload naming another
   host must not receive the installation token.
 - Protocols: https only; plain http only for loopback hosts (tests, a local mirror). No userinfo in
   the URL: credentials travel only in the fetch's own environment.
-- The token goes in as `http.extraHeader` through `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`VALUE_n`:
-  like `git -c`, it lives only in that one process, but unlike `-c` it is not in the argument list
-  that `ps` shows. It is never written to `.git/config` or anywhere else on disk, so the tree handed
-  to the sandbox cannot contain it.
+- The token goes in as `http.extraHeader`, configuration that `run_git` passes through
+  `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`VALUE_n`: like `git -c`, it lives only in that one process,
+  but unlike `-c` it is not in the argument list that `ps` shows. It is never written to
+  `.git/config` or anywhere else on disk, so the tree handed to the sandbox cannot contain it.
 - The head is fetched *by sha from the base repository* — GitHub keeps every PR's commits there
   (`refs/pull/N/head`), so PRs from forks, even deleted ones, need no access to the fork.
 """
@@ -31,23 +32,10 @@ from urllib.parse import urlsplit
 import git
 from pydantic import SecretStr
 
+from reviewbot.adapters.git_runner import Config, GitError, fetch_config, isolated_env, run_git
 from webhooks.errors import CloneError
 from webhooks.jobs import REPO_FULL_NAME
 from webhooks.lifecycle import clone_prefix
-
-#: Hardening that applies to every git command we run on untrusted repositories.
-SAFE_CONFIG: tuple[tuple[str, str], ...] = (
-    ("core.hooksPath", "/dev/null"),
-    ("core.fsmonitor", "false"),
-    ("core.untrackedCache", "false"),
-    ("submodule.recurse", "false"),
-    ("fetch.recurseSubmodules", "false"),
-    ("protocol.allow", "never"),
-    ("protocol.https.allow", "always"),
-    ("credential.helper", ""),
-    ("advice.detachedHead", "false"),
-    ("gc.auto", "0"),
-)
 
 
 def _is_loopback(host: str) -> bool:
@@ -99,31 +87,12 @@ def check_clone_url(url: str) -> bool:
     raise CloneError(f"refusing clone URL {url!r}: only https (or http to a loopback host) is allowed")
 
 
-def git_env(home: Path, *, allow_http: bool, token: SecretStr | None) -> dict[str, str]:
-    """The environment for every git command on the clone (config overrides included)."""
-    config = list(SAFE_CONFIG)
-    if allow_http:
-        config.append(("protocol.http.allow", "always"))
-    if token is not None:
-        basic = base64.b64encode(f"x-access-token:{token.get_secret_value()}".encode()).decode()
-        config.append(("http.extraHeader", f"Authorization: Basic {basic}"))
-    env = {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_ASKPASS": "/bin/false",
-        "SSH_ASKPASS": "/bin/false",
-        "GIT_LFS_SKIP_SMUDGE": "1",
-        "GIT_PROTOCOL_FROM_USER": "0",
-        "GIT_ALLOW_PROTOCOL": "https:http" if allow_http else "https",
-        "GIT_CONFIG_COUNT": str(len(config)),
-    }
-    for i, (key, value) in enumerate(config):
-        env[f"GIT_CONFIG_KEY_{i}"] = key
-        env[f"GIT_CONFIG_VALUE_{i}"] = value
-    return env
+def _auth_config(token: SecretStr | None) -> tuple[tuple[str, str], ...]:
+    """The token as an `http.extraHeader` (configuration: it travels in the fetch's environment)."""
+    if token is None:
+        return ()
+    basic = base64.b64encode(f"x-access-token:{token.get_secret_value()}".encode()).decode()
+    return (("http.extraHeader", f"Authorization: Basic {basic}"),)
 
 
 def clone_pr(
@@ -140,41 +109,37 @@ def clone_pr(
     home = dest.parent / f".{dest.name}-home"
     home.mkdir(parents=True, exist_ok=True)
     dest.mkdir(parents=True, exist_ok=True)
-    plain = git_env(home, allow_http=allow_http, token=None)
-    with_token = git_env(home, allow_http=allow_http, token=token)
-    cmd = git.Git(str(dest))
+    env = isolated_env(home, allow_http=allow_http)
+    config = fetch_config(allow_http=allow_http)
+    fetch = ["fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--"]
+    steps: list[tuple[list[str], tuple[tuple[str, str], ...], float]] = [
+        (["init", "-q", "--template=", str(dest)], config, 60),
+        ([*fetch, url, f"+{head_sha}:refs/reviewbot/head", f"+{base_sha}:refs/reviewbot/base"],
+         (*config, *_auth_config(token)), timeout_s),
+        (["checkout", "-q", "--detach", head_sha], config, timeout_s),
+    ]  # fmt: skip
     try:
-        cmd.execute(["git", "init", "-q", "--template=", str(dest)], env=plain, kill_after_timeout=60)
-        cmd.execute(
-            [
-                "git",
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                "--no-recurse-submodules",
-                "--no-write-fetch-head",
-                "--",
-                url,
-                f"+{head_sha}:refs/reviewbot/head",
-                f"+{base_sha}:refs/reviewbot/base",
-            ],
-            env=with_token,
-            kill_after_timeout=timeout_s,
-        )
-        cmd.execute(
-            ["git", "checkout", "-q", "--detach", head_sha],
-            env=plain,
-            kill_after_timeout=timeout_s,
-        )
-    except git.GitCommandError as exc:
-        stderr = str(exc.stderr or "").strip().replace("\n", " ")[:500]
-        raise CloneError(
-            f"git failed fetching {url}: {stderr or f'exit status {exc.status}'}",
-            retryable=is_transient_git_error(stderr),
-        ) from exc
+        for args, step_config, timeout in steps:
+            _run_step(args, dest, url, env=env, config=step_config, timeout_s=timeout)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return git.Repo(str(dest))
+
+
+def _run_step(
+    args: list[str], dest: Path, url: str, *, env: dict[str, str], config: Config, timeout_s: float
+) -> None:
+    """One git command of the clone; CloneError, retryable or not by git's own words, if it fails."""
+    try:
+        result = run_git(args, cwd=dest, timeout_s=timeout_s, config=config, env=env)
+    except GitError as exc:  # not installed, or killed by our own timeout: no words from git
+        raise CloneError(f"git failed fetching {url}: {exc}", retryable=is_transient_git_error("")) from exc
+    if not result.ok:
+        stderr = result.stderr.strip().replace("\n", " ")[:500]
+        raise CloneError(
+            f"git failed fetching {url}: {stderr or f'exit status {result.code}'}",
+            retryable=is_transient_git_error(stderr),
+        )
 
 
 #: git's messages for what no retry cures: auth, a missing repository or commit, a refused URL.

@@ -1,16 +1,16 @@
-"""The git repository under review, read as data (GitPython runs git; nothing else here does I/O).
+"""The git repository under review, read as data (git runs through `git_runner`; nothing else here
+does I/O).
 
 A repository can be hostile: its `.git/config` may name an fsmonitor command, hooks, or clean/smudge
 filter drivers that `.gitattributes` turns on, all of which plain `git status` / `git add` would
-run. Every git command here therefore runs with:
+run. Every git command here therefore runs through `reviewbot.adapters.git_runner.run_git` (no
+hooks, no fsmonitor, no LFS smudge, no prompt, nothing inherited from a calling hook), and also with:
 
-- `-c core.fsmonitor=false -c core.hooksPath=/dev/null`, and every `filter.<driver>` found in the
-  configuration emptied (`clean=`, `smudge=`, `process=`, `required=false`) — git applies no filter
-  with an empty command;
-- `--no-ext-diff --no-textconv` on diffs, `GIT_LFS_SKIP_SMUDGE=1`, `GIT_TERMINAL_PROMPT=0`,
-  `GIT_OPTIONAL_LOCKS=0` (reading never rewrites the user's index), literal pathspecs;
-- an explicit GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE / GIT_OBJECT_DIRECTORY, so variables
-  inherited from a calling git hook cannot point it elsewhere.
+- every `filter.<driver>` found in the configuration emptied (`clean=`, `smudge=`, `process=`,
+  `required=false`) — git applies no filter with an empty command;
+- `--no-ext-diff --no-textconv` on diffs, literal pathspecs;
+- an explicit GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE / GIT_OBJECT_DIRECTORY, so the commands read
+  this repository and no other.
 
 Paths cross this boundary as `str` decoded from git's bytes with surrogateescape (as `os.fsdecode`
 does), so names that are not UTF-8 survive a round trip.
@@ -26,26 +26,18 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import git
 
+from reviewbot.adapters.git_runner import run_git
 from reviewbot.errors import WorkspaceError
 from sandbox.archive import FileEntry
 
 __all__ = ["FileEntry", "GitWorkspace"]
 
-_HARDENING = (
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.untrackedCache=false",
-)
 DIFF_ARGS = (
     "diff",
     "--find-renames",
@@ -87,8 +79,7 @@ class GitWorkspace:
         self.common_dir = Path(repo.common_dir).resolve()
         self.root: Path | None = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
         self.timeout_s = timeout_s
-        self._git = git.Git(str(self.root or self.git_dir))
-        self._filters: tuple[str, ...] | None = None
+        self._filters: tuple[tuple[str, str], ...] | None = None
         repo.close()
 
     # -- running git --------------------------------------------------------------------------
@@ -101,14 +92,7 @@ class GitWorkspace:
             "GIT_INDEX_FILE": index or str(self.git_dir / "index"),
             "GIT_OBJECT_DIRECTORY": objects or str(self.common_dir / "objects"),
             "GIT_ALTERNATE_OBJECT_DIRECTORIES": alternates,
-            "GIT_LFS_SKIP_SMUDGE": "1",
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_OPTIONAL_LOCKS": "0",
             "GIT_LITERAL_PATHSPECS": "1",
-            "GIT_PAGER": "cat",
-            "GIT_EXTERNAL_DIFF": "",
-            "GIT_CONFIG_COUNT": "0",
-            "GIT_NAMESPACE": "",
         }
         if self.root is not None:
             env["GIT_WORK_TREE"] = str(self.root)
@@ -123,56 +107,34 @@ class GitWorkspace:
         ok_codes: Iterable[int] = (0,),
         what: str = "",
     ) -> tuple[int, bytes]:
-        command = ["git", *_HARDENING, *self._filter_overrides(), *args]
-        try:
-            handle = self._git.execute(
-                command,
-                as_process=True,
-                istream=subprocess.PIPE if stdin is not None else None,
-                env=dict(env or self._env()),
-            )
-        except git.GitCommandNotFound as exc:
-            raise WorkspaceError("git is not installed or not on PATH") from exc
-        popen = handle.proc
-        if popen is None:
-            raise WorkspaceError(f"git {args[0]} could not be started")
-        try:
-            out, err = popen.communicate(stdin, timeout=self.timeout_s)
-        except subprocess.TimeoutExpired as exc:
-            popen.kill()
-            popen.communicate()
-            raise WorkspaceError(f"git {args[0]} took longer than {self.timeout_s:.0f}s") from exc
-        code = popen.returncode
-        if code not in tuple(ok_codes):
-            lines = [ln for ln in _decode(err or b"").splitlines() if ln.strip()]
-            reason = next(
-                (ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else ""
-            )
-            raise WorkspaceError(f"{what or 'git ' + args[0]} failed: {reason or f'exit code {code}'}")
-        return code, out or b""
+        result = run_git(
+            args,
+            cwd=self.root or self.git_dir,
+            timeout_s=self.timeout_s,
+            config=self._filter_overrides(),
+            env=env or self._env(),
+            stdin=stdin,
+        )
+        if result.code not in tuple(ok_codes):
+            raise WorkspaceError(f"{what or 'git ' + args[0]} failed: {result.reason()}")
+        return result.code, result.out
 
-    def _filter_overrides(self) -> tuple[str, ...]:
+    def _filter_overrides(self) -> tuple[tuple[str, str], ...]:
         """Empty every configured filter driver: `.gitattributes` may enable one the config defines."""
         if self._filters is None:
-            self._filters = ()  # guards the recursion below
-            command = ["git", *_HARDENING, "config", "-z", "--name-only", "--get-regexp", r"^filter\."]
-            status, out, _err = self._git.execute(
-                command,
+            found = run_git(
+                ["config", "-z", "--name-only", "--get-regexp", r"^filter\."],
+                cwd=self.root or self.git_dir,
+                timeout_s=self.timeout_s,
                 env=self._env(),
-                with_extended_output=True,
-                with_exceptions=False,
-                stdout_as_string=False,
-                strip_newline_in_stdout=False,
             )
-            names = set()
-            for key in _decode(out).split("\0") if status == 0 else ():
-                if key.count(".") >= 2:
-                    names.add(key[len("filter.") : key.rfind(".")])
-            overrides: list[str] = []
-            for name in sorted(names):
-                for setting in ("clean=", "smudge=", "process=", "required=false"):
-                    overrides += ["-c", f"filter.{name}.{setting}"]
-            self._filters = tuple(overrides)
+            keys = _decode(found.out).split("\0") if found.ok else []
+            names = sorted({key[len("filter.") : key.rfind(".")] for key in keys if key.count(".") >= 2})
+            self._filters = tuple(
+                (f"filter.{name}.{setting}", value)
+                for name in names
+                for setting, value in (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false"))
+            )
         return self._filters
 
     # -- revisions ----------------------------------------------------------------------------

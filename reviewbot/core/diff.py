@@ -10,6 +10,10 @@ containing " b/" and does not unquote git's C-style quoting. The hunks of each s
 unidiff, which counts lines against the hunk headers and handles "\\ No newline at end of file".
 Cutting is safe because every line inside a hunk starts with ' ', '+', '-' or '\\', so a line that
 starts with "diff --git " is always a file header.
+
+This module is the one reader of diff text: `read_sections` gives each file's own text (its
+header included) beside its parsed `FileChange`, for the agent's `get_diff` tool and the LLM
+prompt, which show a diff file by file.
 """
 
 from __future__ import annotations
@@ -270,83 +274,112 @@ def _parse_hunks(lines: list[str], where: str) -> tuple[Hunk, ...]:
     return tuple(hunks)
 
 
-def _parse_section(section: list[str]) -> FileChange:
-    rest = section[0][len(_GIT_HEADER) :].rstrip("\n")
-    info: dict[str, str] = {}
+@dataclass
+class _Header:
+    """What one file's extended header says (the lines between `diff --git` and its first '@@')."""
+
+    rest: str  # what follows "diff --git "
+    info: dict[str, str] = field(default_factory=dict)
     minus: str | None = None
     plus: str | None = None
-    has_minus = has_plus = binary = False
-    body_start: int | None = None
+    has_minus: bool = False
+    has_plus: bool = False
+    binary: bool = False
+    body_start: int | None = None  # index of the '---' line, where unidiff starts reading
+
+    @property
+    def where(self) -> str:
+        return f"'diff --git {self.rest}'"
+
+
+_HEADER_KEYS = (
+    "old mode", "new mode", "deleted file mode", "new file mode", "rename from", "rename to",
+    "copy from", "copy to", "similarity index", "dissimilarity index", "index",
+)  # fmt: skip
+
+
+def _read_header(section: list[str]) -> _Header:
+    head = _Header(rest=section[0][len(_GIT_HEADER) :].rstrip("\n"))
     for i, line in enumerate(section[1:], start=1):
         text = line.rstrip("\n")
         if text.startswith("@@ "):
-            if not (has_minus and has_plus):
-                raise DiffParseError(f"hunk without ---/+++ header in 'diff --git {rest}'")
+            if not (head.has_minus and head.has_plus):
+                raise DiffParseError(f"hunk without ---/+++ header in {head.where}")
             break
         if text.startswith("--- "):
-            minus, has_minus, body_start = _file_name(line, "--- "), True, i
+            head.minus, head.has_minus, head.body_start = _file_name(line, "--- "), True, i
         elif text.startswith("+++ "):
-            plus, has_plus = _file_name(line, "+++ "), True
+            head.plus, head.has_plus = _file_name(line, "+++ "), True
         elif text.startswith(("Binary files ", "GIT binary patch")):
-            binary = True
+            head.binary = True
             break
         else:
-            for name in (
-                "old mode", "new mode", "deleted file mode", "new file mode", "rename from",
-                "rename to", "copy from", "copy to", "similarity index", "dissimilarity index", "index",
-            ):  # fmt: skip
-                if text.startswith(name + " "):
-                    info[name] = text[len(name) + 1 :]
-                    break
-            else:
-                if text:
-                    raise DiffParseError(f"unexpected line in the header of 'diff --git {rest}': {text!r}")
+            name = next((k for k in _HEADER_KEYS if text.startswith(k + " ")), None)
+            if name is not None:
+                head.info[name] = text[len(name) + 1 :]
+            elif text:
+                raise DiffParseError(f"unexpected line in the header of {head.where}: {text!r}")
+    return head
 
-    if "new file mode" in info:
-        status: Status = "added"
-    elif "deleted file mode" in info:
-        status = "deleted"
-    elif "rename from" in info:
-        status = "renamed"
-    elif "copy from" in info:
-        status = "copied"
-    else:
-        status = "modified"
 
+_STATUS_BY_KEY: tuple[tuple[str, Status], ...] = (
+    ("new file mode", "added"),
+    ("deleted file mode", "deleted"),
+    ("rename from", "renamed"),
+    ("copy from", "copied"),
+)
+
+
+def _status(info: dict[str, str]) -> Status:
+    return next((status for key, status in _STATUS_BY_KEY if key in info), "modified")
+
+
+def _old_new(head: _Header) -> tuple[str, str]:
+    """Old and new path: from rename/copy lines, else ---/+++ lines, else the `diff --git` line."""
+    info = head.info
     if "rename from" in info or "copy from" in info:
         kind = "rename" if "rename from" in info else "copy"
-        old = unquote_path(info[f"{kind} from"])
-        new = unquote_path(info.get(f"{kind} to", ""))
-    elif has_minus or has_plus:
+        old, new = unquote_path(info[f"{kind} from"]), unquote_path(info.get(f"{kind} to", ""))
+    elif head.has_minus or head.has_plus:
         fallback_old, fallback_new = (None, None)
-        if minus is None or plus is None:
-            fallback_old, fallback_new = _header_paths(rest)
-        old = minus if minus is not None else (fallback_old or "")
-        new = plus if plus is not None else (fallback_new or "")
+        if head.minus is None or head.plus is None:
+            fallback_old, fallback_new = _header_paths(head.rest)
+        old = head.minus if head.minus is not None else (fallback_old or "")
+        new = head.plus if head.plus is not None else (fallback_new or "")
     else:
-        old, new = _header_paths(rest)
+        old, new = _header_paths(head.rest)
     if not new and not old:
-        raise DiffParseError(f"no path in 'diff --git {rest}'")
+        raise DiffParseError(f"no path in {head.where}")
+    return old, new
 
+
+def _modes(info: dict[str, str], status: Status) -> tuple[str | None, str | None]:
     old_mode = info.get("old mode") or info.get("deleted file mode")
     new_mode = info.get("new mode") or info.get("new file mode")
     index_mode = info.get("index", "").partition(" ")[2] or None
     if index_mode is not None:
         old_mode = old_mode or (index_mode if status != "added" else None)
         new_mode = new_mode or (index_mode if status != "deleted" else None)
-    similarity = info.get("similarity index")
+    return old_mode, new_mode
 
+
+def _parse_section(section: list[str]) -> FileChange:
+    head = _read_header(section)
+    status = _status(head.info)
+    old, new = _old_new(head)
+    old_mode, new_mode = _modes(head.info, status)
+    similarity = head.info.get("similarity index", "").rstrip("%")
     hunks: tuple[Hunk, ...] = ()
-    if body_start is not None and not binary:
-        hunks = _parse_hunks(section[body_start:], f"'diff --git {rest}'")
+    if head.body_start is not None and not head.binary:
+        hunks = _parse_hunks(section[head.body_start :], head.where)
     return FileChange(
         path=old if status == "deleted" else (new or old),
         old_path=None if status == "added" else old,
         status=status,
-        binary=binary,
+        binary=head.binary,
         old_mode=old_mode,
         new_mode=new_mode,
-        similarity=int(similarity.rstrip("%")) if similarity and similarity.rstrip("%").isdigit() else None,
+        similarity=int(similarity) if similarity.isdigit() else None,
         hunks=hunks,
     )
 
@@ -409,3 +442,43 @@ def parse_diff(text: str) -> Diff:
             raise DiffParseError("combined (merge) diffs are not supported")
         return _parse_plain(lines[first:])
     return Diff(files=tuple(_parse_section(s) for s in _sections(lines[first:])))
+
+
+@dataclass(frozen=True)
+class FileSection:
+    """One file's part of a diff: its text as given (from its `diff --git` line to the next one),
+    and the `FileChange` it describes, or None when that part does not parse."""
+
+    text: str
+    change: FileChange | None
+
+    @property
+    def path(self) -> str:
+        """The head-side path, or (unparsed) the section's first line."""
+        return self.change.path if self.change is not None else self.text.split("\n", 1)[0][:200]
+
+
+def read_sections(text: str, parsed: Diff | None = None) -> tuple[FileSection, ...]:
+    """Cut `text` into one section per file, each with its parsed change.
+
+    Never raises: a section that does not parse comes back with `change=None`. `parsed` is this
+    same text already parsed (`parse_diff(text)`): when its files match the sections one to one,
+    they are used instead of parsing again. Text before the first `diff --git` line (a diff without
+    git headers) is a section of its own.
+    """
+    chunks = [c for c in _sections(_lines(text)) if any(line.strip() for line in c)]
+    if parsed is not None and len(parsed.files) == len(chunks):
+        changes: list[FileChange | None] = list(parsed.files)
+    else:
+        changes = [_parse_leniently(c) for c in chunks]
+    return tuple(FileSection("".join(c), f) for c, f in zip(chunks, changes, strict=True))
+
+
+def _parse_leniently(chunk: list[str]) -> FileChange | None:
+    try:
+        if chunk[0].startswith(_GIT_HEADER):
+            return _parse_section(chunk)
+        files = parse_diff("".join(chunk)).files
+    except DiffParseError:
+        return None
+    return files[0] if files else None

@@ -2,34 +2,40 @@
 default `actions/checkout` is a depth-1 clone of the merge commit), and read reviewbot's own
 config from the BASE revision, so a PR cannot change how it is reviewed.
 
-Git runs with hooks and fsmonitor disabled: the checkout holds a stranger's files.
+Git runs hardened (`reviewbot.adapters.git_runner`): the checkout holds a stranger's files. The
+checkout's own remote and credentials (what `actions/checkout` configured) are what fetches use.
 """
 
 from __future__ import annotations
 
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
+from reviewbot.adapters.git_runner import GitError, run_git
 from reviewbot.errors import WorkspaceError
 
-_SAFE = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never")
+
+@dataclass(frozen=True)
+class GitOutput:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def git(
-    workspace: Path, *args: str, check: bool = True, timeout: float = 600.0
-) -> subprocess.CompletedProcess[str]:
-    cmd = ["git", "-c", f"safe.directory={workspace}", *_SAFE, *args]
+def git(workspace: Path, *args: str, check: bool = True, timeout: float = 600.0) -> GitOutput:
     try:
-        result = subprocess.run(
-            cmd, cwd=workspace, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        result = run_git(args, cwd=workspace, timeout_s=timeout, config=[("safe.directory", str(workspace))])
+    except (OSError, GitError) as exc:
         raise WorkspaceError(f"git {args[0]} failed in {workspace}: {exc}") from exc
-    if check and result.returncode != 0:
-        raise WorkspaceError(
-            f"git {' '.join(args[:3])} failed in {workspace}: {result.stderr.strip()[-500:]}"
-        )
-    return result
+    stderr = _text(result.err)
+    if check and not result.ok:
+        raise WorkspaceError(f"git {' '.join(args[:3])} failed in {workspace}: {stderr.strip()[-500:]}")
+    return GitOutput(result.code, _text(result.out), stderr)
+
+
+def _text(raw: bytes) -> str:
+    """Decoded as Python's text mode reads a pipe: invalid bytes replaced, \\r\\n and \\r read as \\n."""
+    return raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def has_commit(workspace: Path, sha: str) -> bool:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reviewbot.core.diff import DiffParseError, parse_diff
+from reviewbot.core.diff import Diff, read_sections
 from reviewbot.core.redact import redact_secrets
 from reviewbot.llm.model import AssistantMessage, Message, ToolResultMessage, UserMessage
 from reviewbot.llm.sanitize import clean_code, clean_prose
@@ -119,45 +119,16 @@ class FilePatch:
         return estimate_tokens(self.text) + 20  # + the fence lines
 
 
-def split_diff(diff_text: str) -> list[FilePatch]:
-    """One `FilePatch` per file of a `git diff` (paths as `core.diff` parses them)."""
-    sections: list[list[str]] = []
-    for line in diff_text.splitlines(keepends=True):
-        if line.startswith("diff --git ") or not sections:
-            sections.append([])
-        sections[-1].append(line)
+def split_diff(diff_text: str, diff: Diff | None = None) -> list[FilePatch]:
+    """One `FilePatch` per file of a `git diff`, cut and named by `core.diff.read_sections`
+    (`diff`: the same text already parsed, which saves parsing it again)."""
     out: list[FilePatch] = []
-    for section in sections:
-        text = "".join(section)
-        if not text.strip():
-            continue
-        path = _plain_path(section) or _parsed_path(text)
-        added = sum(1 for ln in section if ln.startswith("+") and not ln.startswith("+++"))
-        removed = sum(1 for ln in section if ln.startswith("-") and not ln.startswith("---"))
-        out.append(FilePatch(path, text, added, removed))
+    for section in read_sections(diff_text, diff):
+        lines = section.text.split("\n")
+        added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++"))
+        removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("---"))
+        out.append(FilePatch(section.path, section.text, added, removed))
     return out
-
-
-_PLAIN = re.compile(r"^\+\+\+ b/([^\t\n\"\\]+)\n?$")
-
-
-def _plain_path(section: Sequence[str]) -> str | None:
-    """The head path from a plain `+++ b/path` header (no quoting, no escapes), else None."""
-    for line in section[:8]:
-        if line.startswith("@@"):
-            return None
-        if match := _PLAIN.match(line):
-            return match.group(1)
-    return None
-
-
-def _parsed_path(text: str) -> str:
-    """The path as `core.diff` parses it (quoted, renamed, deleted, binary files)."""
-    try:
-        files = parse_diff(text).files
-    except DiffParseError:
-        files = ()
-    return files[0].path if files else text.splitlines()[0][:200]
 
 
 @dataclass(frozen=True)

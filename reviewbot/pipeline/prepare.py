@@ -78,31 +78,24 @@ def _check_size(entries: Sequence[FileEntry], settings: Settings, what: str) -> 
         )
 
 
-def prepare(
-    repo_root: Path, settings: Settings, *, base: str | None, head: str | None, all_files: bool
-) -> Prepared:
-    ws = GitWorkspace(repo_root)
+def _revisions(
+    ws: GitWorkspace, base: str | None, head: str | None, all_files: bool
+) -> tuple[str | None, str | None]:
+    """(base sha, head sha): head None is the working tree; base None means no diff (--all)."""
     head_sha = ws.resolve(head) if head else None
     # Three-dot semantics (what a pull request shows): compare with the merge-base, so commits the
     # base branch gained after the branch point are neither reviewed nor reported as reverted.
     if base:
-        base_sha: str | None = ws.merge_base(base, head_sha)
-    else:
-        base_sha = None if all_files else ws.default_base(head_sha)
-    diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
-    diff = parse_diff(diff_text)
-    head_files = tuple(ws.all_files(head_sha))
-    _check_size(head_files, settings, "the head revision")
-    by_path = {e.path: e for e in head_files if e.symlink_target is None}
-    skipped: list[str] = []
+        return ws.merge_base(base, head_sha), head_sha
+    return (None if all_files else ws.default_base(head_sha)), head_sha
 
-    if all_files:
-        candidates = sorted(p for p in by_path if p.endswith(".py"))
-    else:
-        candidates = [
-            fc.path for fc in diff.files if fc.status != "deleted" and not fc.binary and fc.is_python
-        ]
+
+def _python_paths(
+    candidates: Sequence[str], by_path: Mapping[str, FileEntry], settings: Settings
+) -> tuple[list[str], list[str]]:
+    """The candidates to review (selected, regular files, not too big), and why others are skipped."""
     python_paths: list[str] = []
+    skipped: list[str] = []
     for path in candidates:
         if not path_selected(path, settings.include, settings.exclude):
             continue
@@ -113,20 +106,51 @@ def prepare(
             skipped.append(f"{path}: {len(entry.data)} bytes, above max_file_bytes={settings.max_file_bytes}")
         else:
             python_paths.append(path)
+    return python_paths, skipped
 
-    base_files: tuple[FileEntry, ...] = ()
+
+def _base_side(
+    ws: GitWorkspace, base_sha: str, diff: Diff, python_paths: Sequence[str], settings: Settings
+) -> tuple[tuple[FileEntry, ...], dict[str, str], dict[str, str]]:
+    """The base's files, and for each head path under review its base path and text, if it had one."""
+    base_files = tuple(ws.all_files(base_sha))
+    _check_size(base_files, settings, "the base revision")
+    base_by_path = {e.path: e for e in base_files if e.symlink_target is None}
     base_paths: dict[str, str] = {}
     base_texts: dict[str, str] = {}
-    if base_sha and not all_files:
-        base_files = tuple(ws.all_files(base_sha))
-        _check_size(base_files, settings, "the base revision")
-        base_by_path = {e.path: e for e in base_files if e.symlink_target is None}
-        for path in python_paths:
-            old = base_path_of_head(diff, path)
-            if old is not None and old in base_by_path:
-                base_paths[path] = old
-                base_texts[old] = _decode(base_by_path[old].data)
+    for path in python_paths:
+        old = base_path_of_head(diff, path)
+        if old is not None and old in base_by_path:
+            base_paths[path] = old
+            base_texts[old] = _decode(base_by_path[old].data)
+    return base_files, base_paths, base_texts
 
+
+def _regular(entries: Sequence[FileEntry]) -> dict[str, bytes]:
+    return {e.path: e.data for e in entries if e.symlink_target is None}
+
+
+def prepare(
+    repo_root: Path, settings: Settings, *, base: str | None, head: str | None, all_files: bool
+) -> Prepared:
+    ws = GitWorkspace(repo_root)
+    base_sha, head_sha = _revisions(ws, base, head, all_files)
+    diff_text = ws.diff_text(base_sha, head_sha) if base_sha else ""
+    diff = parse_diff(diff_text)
+    head_files = tuple(ws.all_files(head_sha))
+    _check_size(head_files, settings, "the head revision")
+    by_path = {e.path: e for e in head_files if e.symlink_target is None}
+    if all_files:
+        candidates = sorted(p for p in by_path if p.endswith(".py"))
+    else:
+        candidates = [
+            fc.path for fc in diff.files if fc.status != "deleted" and not fc.binary and fc.is_python
+        ]
+    python_paths, skipped = _python_paths(candidates, by_path, settings)
+    compared = base_sha is not None and not all_files
+    base_files, base_paths, base_texts = (
+        _base_side(ws, base_sha, diff, python_paths, settings) if base_sha and compared else ((), {}, {})
+    )
     return Prepared(
         base=base_sha,
         head=head_sha,
@@ -142,12 +166,6 @@ def prepare(
         skipped=tuple(skipped),
         uses_ruff_format=uses_ruff_format({k: v.data for k, v in by_path.items() if k in _FORMAT_MARKERS}),
         has_ruff_config=has_ruff_config(head_files),
-        lint=lint_setup(  # the lint policy: from the base, see reviewbot/core/lintconfig.py
-            {e.path: e.data for e in head_files if e.symlink_target is None},
-            {e.path: e.data for e in base_files if e.symlink_target is None}
-            if base_sha and not all_files
-            else None,
-            diff,
-            python_paths,
-        ),
+        # the lint policy: from the base, see reviewbot/core/lintconfig.py
+        lint=lint_setup(_regular(head_files), _regular(base_files) if compared else None, diff, python_paths),
     )

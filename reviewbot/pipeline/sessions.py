@@ -20,13 +20,14 @@ Each revision's session is prepared like this (see `reviewbot.pipeline.env`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testenv import TestEnvPlan, plan_test_env
@@ -42,7 +43,7 @@ from reviewbot.pipeline.install import (
     wanted,
 )
 from reviewbot.settings import Settings
-from sandbox import Backend, CommandResult, SandboxSpec, Session
+from sandbox import Backend, CommandResult, RunOptions, SandboxSpec, Session
 
 #: Bumped when the way a layer is built changes, so old cache entries are not reused.
 LAYER_RECIPE = "2"  # bump when the layer build (sandbox.envcache.BUILD_SCRIPT) changes
@@ -52,6 +53,17 @@ LAYER_RECIPE = "2"  # bump when the layer build (sandbox.envcache.BUILD_SCRIPT) 
 class RevisionTree:
     tar: bytes
     files: Mapping[str, bytes]  # repo-relative path -> bytes, what the environment is planned from
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One revision's test environment, as planned from its files (`plan_test_env`)."""
+
+    revision: Revision
+    tree: RevisionTree
+    plan: TestEnvPlan
+    requirements: bytes
+    env: dict[str, str]
 
 
 def needs_project(argv: Sequence[str]) -> bool:
@@ -74,19 +86,11 @@ class ProjectOnFirstUse:
     def download(self, path: str, max_bytes: int) -> bytes | None:
         return self._session.download(path, max_bytes)
 
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: str = ".",
-        timeout_s: float | None = None,
-        env: dict[str, str] | None = None,
-        network: bool = False,
-    ) -> CommandResult:
+    def run(self, argv: Sequence[str], **options: Unpack[RunOptions]) -> CommandResult:
         if self._pending and needs_project(argv):
             self._pending = False
             self._install()
-        return self._session.run(argv, cwd=cwd, timeout_s=timeout_s, env=env, network=network)
+        return self._session.run(argv, **options)
 
 
 def default_cache_dir() -> Path:
@@ -162,24 +166,16 @@ class RevisionSessions:
                 "environment cache (use the Docker backend, or set sandbox.install_command)"
             )
             return self._session(self.spec, revision, tree)
-        if plan.dynamic_dependencies:
-            return self._dynamic(revision, tree, plan, requirements, env)
-        return self._cached(revision, tree, plan, requirements, env, cache)
+        planned = _Planned(revision, tree, plan, requirements, env)
+        return self._dynamic(planned) if plan.dynamic_dependencies else self._cached(planned, cache)
 
-    def _cached(
-        self,
-        revision: Revision,
-        tree: RevisionTree,
-        plan: TestEnvPlan,
-        requirements: bytes,
-        env: dict[str, str],
-        cache: Any,
-    ) -> Session:
+    def _cached(self, planned: _Planned, cache: Any) -> Session:
+        revision, tree, plan = planned.revision, planned.tree, planned.plan
         start = time.monotonic()
         timeout = self.settings.sandbox.install_timeout_s
-        key = self._layer_key(plan, tree, requirements, cache)
+        key = self._layer_key(plan, tree, planned.requirements, cache)
         layer = cache.ensure(
-            self.spec, key, requirements, timeout_s=timeout, index_url=self.settings.sandbox.index_url
+            self.spec, key, planned.requirements, timeout_s=timeout, index_url=self.settings.sandbox.index_url
         )
         spent = time.monotonic() - start
         if not layer.ok:
@@ -192,34 +188,36 @@ class RevisionSessions:
         if not plan.install_project:
             self._done(revision, spent, f"{detail}; from {testenv.describe(plan)}")
             return session
+        install = functools.partial(self._install_project, session, planned, spent, detail)
+        return ProjectOnFirstUse(session, install)
 
-        def install_project() -> None:
-            begin = time.monotonic()
-            cwd = SANDBOX_DIRS[revision]
-            how = "its build backend's editable hook"
-            result = session.run(testenv.EDITABLE_FAST, cwd=cwd, timeout_s=timeout, env=env)
-            if not result.ok:  # pip's way, which also says best what went wrong
-                how = "pip"
-                result = session.run(testenv.EDITABLE_OFFLINE, cwd=cwd, timeout_s=timeout, env=env)
-            took = spent + time.monotonic() - begin
-            if result.ok:
-                installed = f"the project installed (editable, offline, by {how})"
-                self._done(revision, took, f"{detail}; {installed}; from {testenv.describe(plan)}")
-                return
-            # Its dependencies are there and the tests still import it from the source tree
-            # (PYTHONPATH): say what failed (pip's own words), but do not block the tests.
-            _, message = failure_message(result, timeout, "installing the project itself")
-            self.ledger.skipped.append(
-                f"test environment ({revision}): {message[:800]} -- the tests import it from the "
-                "source tree; its metadata and entry points are missing"
-            )
-            self._done(
-                revision,
-                took,
-                f"{detail}; the project itself NOT installed (see skipped); from {testenv.describe(plan)}",
-            )
-
-        return ProjectOnFirstUse(session, install_project)
+    def _install_project(self, session: Session, planned: _Planned, spent: float, detail: str) -> None:
+        """Install the project itself (editable, offline) over its cached dependencies."""
+        revision, plan, env = planned.revision, planned.plan, planned.env
+        begin = time.monotonic()
+        cwd, timeout = SANDBOX_DIRS[revision], self.settings.sandbox.install_timeout_s
+        how = "its build backend's editable hook"
+        result = session.run(testenv.EDITABLE_FAST, cwd=cwd, timeout_s=timeout, env=env)
+        if not result.ok:  # pip's way, which also says best what went wrong
+            how = "pip"
+            result = session.run(testenv.EDITABLE_OFFLINE, cwd=cwd, timeout_s=timeout, env=env)
+        took = spent + time.monotonic() - begin
+        if result.ok:
+            installed = f"the project installed (editable, offline, by {how})"
+            self._done(revision, took, f"{detail}; {installed}; from {testenv.describe(plan)}")
+            return
+        # Its dependencies are there and the tests still import it from the source tree
+        # (PYTHONPATH): say what failed (pip's own words), but do not block the tests.
+        _, message = failure_message(result, timeout, "installing the project itself")
+        self.ledger.skipped.append(
+            f"test environment ({revision}): {message[:800]} -- the tests import it from the "
+            "source tree; its metadata and entry points are missing"
+        )
+        self._done(
+            revision,
+            took,
+            f"{detail}; the project itself NOT installed (see skipped); from {testenv.describe(plan)}",
+        )
 
     def _done(self, revision: Revision, duration: float, detail: str) -> None:
         run = ToolRun(
@@ -227,22 +225,16 @@ class RevisionSessions:
         )
         record(self.ledger, revision, run)
 
-    def _dynamic(
-        self,
-        revision: Revision,
-        tree: RevisionTree,
-        plan: TestEnvPlan,
-        requirements: bytes,
-        env: dict[str, str],
-    ) -> Session:
+    def _dynamic(self, planned: _Planned) -> Session:
         """setup.py computes the dependencies: install the project with them, uncached, per review."""
+        revision, plan = planned.revision, planned.plan
         start = time.monotonic()
         timeout = self.settings.sandbox.install_timeout_s
-        session = self._session(replace(self.spec, network=True), revision, tree)
+        session = self._session(replace(self.spec, network=True), revision, planned.tree)
         from sandbox.envcache import index_env
 
-        run_env = {**env, **index_env(self.settings.sandbox.index_url)}
-        argv = testenv.dynamic_install_argv(plan, requirements)
+        run_env = {**planned.env, **index_env(self.settings.sandbox.index_url)}
+        argv = testenv.dynamic_install_argv(plan, planned.requirements)
         result = session.run(argv, cwd=SANDBOX_DIRS[revision], timeout_s=timeout, env=run_env, network=True)
         if not result.ok:
             status, message = failure_message(result, timeout, f"the install step ({revision})")
@@ -252,13 +244,7 @@ class RevisionSessions:
             "the project and its dependencies installed per review, not cached (its dependencies are "
             f"computed by setup.py, so they cannot be read without running it); from {testenv.describe(plan)}"
         )
-        run = ToolRun(
-            name=run_name(revision),
-            status=RunStatus.OK,
-            duration_s=round(result.duration_s, 3),
-            detail=detail,
-        )
-        record(self.ledger, revision, run)
+        self._done(revision, result.duration_s, detail)
         return session
 
     def _fail(self, revision: Revision, status: RunStatus, duration: float, message: str) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import re
 import subprocess
 import threading
 import time
@@ -39,12 +38,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
+from reviewbot.core.diff import parse_hunks
 from tests.fakes import openapi
 
 MAX_BODY = 65_536
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot", "site_admin": False}
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
 def _user(login: str, kind: str = "User", uid: int = 1) -> dict[str, Any]:
@@ -98,17 +97,9 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def right_side_hunks(patch: str) -> list[set[int]]:
-    hunks: list[set[int]] = []
-    line = 0
-    for text in patch.split("\n"):
-        m = _HUNK.match(text)
-        if m:
-            hunks.append(set())
-            line = int(m.group(1))
-        elif hunks and text[:1] in (" ", "+"):
-            hunks[-1].add(line)
-            line += 1
-    return hunks
+    """Head-side lines (added or context) of each hunk of a `files[].patch`, read by reviewbot's own
+    diff reader (`reviewbot.core.diff.parse_hunks`)."""
+    return [set(h.head_lines) for h in parse_hunks(patch)]
 
 
 def pull_files(repo: Path, base: str, head: str, max_patch_chars: int) -> list[dict[str, Any]]:

@@ -66,9 +66,10 @@ def test_lists_files_from_the_text_alone(diff_repo: tuple[Path, str]) -> None:
     assert text.strip() in out.text
 
 
-def test_lists_files_with_hunks_from_the_parsed_diff(diff_repo: tuple[Path, str]) -> None:
+@pytest.mark.parametrize("parsed", [True, False])
+def test_lists_files_with_hunks(diff_repo: tuple[Path, str], parsed: bool) -> None:
     root, text = diff_repo
-    out = get_diff(RepoContext(root=root, diff_text=text, diff=parse_diff(text)))
+    out = get_diff(RepoContext(root=root, diff_text=text, diff=parse_diff(text) if parsed else None))
     assert sorted(statuses(out)) == EXPECTED
     keep = next(f for f in out.fields()["files"] if f["path"] == "keep.py")
     assert [h["added_lines"] for h in keep["hunks"]] == [[3], [26]]

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from reviewbot.core.diff import DiffParseError, FileChange, parse_diff, parse_hunks, unquote_path
+from reviewbot.core.diff import (
+    DiffParseError,
+    FileChange,
+    parse_diff,
+    parse_hunks,
+    read_sections,
+    unquote_path,
+)
 from reviewbot.errors import WorkspaceError
 from tests.reviewbot.core.diff_samples import SAMPLES, sample, sample_text
 
@@ -319,3 +326,41 @@ def test_models_are_frozen_and_comparable() -> None:
     assert isinstance(change, FileChange)
     with pytest.raises(AttributeError):
         change.path = "other"  # type: ignore[misc]
+
+
+# -- read_sections: each file's own text beside what it says ------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SAMPLES.glob("*.diff")))
+def test_sections_rebuild_the_text_and_agree_with_parse_diff(name: str) -> None:
+    text = sample_text(name)
+    sections = read_sections(text)
+    assert "".join(s.text for s in sections) == text
+    assert all(s.text.startswith("diff --git ") for s in sections)
+    assert tuple(s.change for s in sections) == parse_diff(text).files
+    # Given the parsed diff, the same files come back (not parsed again: the very same objects).
+    parsed = parse_diff(text)
+    assert all(s.change is f for s, f in zip(read_sections(text, parsed), parsed.files, strict=True))
+
+
+def test_a_section_that_does_not_parse_does_not_hide_the_others() -> None:
+    good = sample_text("modified_hunks")
+    broken = "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n-only one line\n"
+    with pytest.raises(DiffParseError):
+        parse_diff(good + broken)
+    sections = read_sections(good + broken)
+    assert [s.path for s in sections] == ["src/app.py", "diff --git a/x.py b/x.py"]
+    assert sections[0].change == parse_diff(good).files[0] and sections[1].change is None
+    assert sections[1].text == broken
+    # A parsed diff that does not match the text (another count of files) is not trusted.
+    assert [s.path for s in read_sections(good + broken, parse_diff(sample_text("added")))] == [
+        "src/app.py",
+        "diff --git a/x.py b/x.py",
+    ]
+
+
+def test_sections_of_a_diff_without_git_headers_and_of_nothing() -> None:
+    plain = "--- a/f.py\n+++ b/f.py\n@@ -1 +1 @@\n-a\n+b\n"
+    (only,) = read_sections(plain)
+    assert only.text == plain and only.path == "f.py" and only.change is not None
+    assert read_sections("") == () and read_sections("\n\n") == ()
