@@ -23,15 +23,6 @@ from webhooks.http_server import HttpLimits as HttpDefaults
 #: so no child process (git, docker, the sandbox tooling) inherits them.
 _PREFIX = "REVIEWBOT_"
 
-#: The deployment names documented for the bot -> the nested settings keys they set.
-ALIASES = {
-    "REVIEWBOT_APP_ID": "REVIEWBOT_GITHUB__APP_ID",
-    "REVIEWBOT_PRIVATE_KEY": "REVIEWBOT_GITHUB__PRIVATE_KEY",
-    "REVIEWBOT_PRIVATE_KEY_PATH": "REVIEWBOT_GITHUB__PRIVATE_KEY_PATH",
-    "REVIEWBOT_GITHUB_TOKEN": "REVIEWBOT_GITHUB__TOKEN",
-    "REVIEWBOT_GITHUB_API_URL": "REVIEWBOT_GITHUB__API_URL",
-}
-
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -54,8 +45,8 @@ def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = N
             text = args.config.read_text()
         except OSError as exc:
             raise ConfigError(f"--config {args.config} cannot be read: {exc}") from exc
-    environ = {ALIASES.get(k.upper(), k): v for k, v in os.environ.items()}
-    settings = load_settings(reviewbot_toml_text=text, environ=environ, overrides=overrides)
+    # The flat deployment names (REVIEWBOT_APP_ID, REVIEWBOT_GITHUB_TOKEN, …) are settings.ENV_ALIASES.
+    settings = load_settings(reviewbot_toml_text=text, environ=os.environ, overrides=overrides)
     for key in [k for k in os.environ if k.upper().startswith(_PREFIX)]:
         del os.environ[key]
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

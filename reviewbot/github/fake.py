@@ -24,7 +24,7 @@ from reviewbot.github.port import (
     PostedText,
     PullFile,
     PullFiles,
-    PullRequestInfo,
+    PullRequestFacts,
     ReviewEvent,
     StatusState,
 )
@@ -69,8 +69,9 @@ class FakeCheckRun:
 
 @dataclass
 class FakeCodeHost:
-    pull: PullRequestInfo
+    pull: PullRequestFacts
     files: list[PullFile]
+    permissions: dict[str, str] = field(default_factory=dict)  # login -> permission
     login: str = "reviewbot[bot]"
     read_only: bool = False
     checks_allowed: bool = True
@@ -94,8 +95,11 @@ class FakeCodeHost:
         if len(body) > MAX_BODY_CHARS:
             raise CodeHostRejected("422 Body is too long (maximum is 65536 characters)")
 
-    def get_pull(self, number: int) -> PullRequestInfo:
+    def pull_request(self, number: int) -> PullRequestFacts:
         return self.pull
+
+    def permission(self, login: str) -> str:
+        return self.permissions.get(login, "none")
 
     def list_pull_files(self, number: int) -> PullFiles:
         return PullFiles(tuple(self.files))

@@ -78,6 +78,20 @@ class PublishResult:
     annotations: int
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    def describe(self) -> str:
+        """One line for a log: what was posted, and where."""
+        parts = [
+            f"review {'#' + str(self.review_id) if self.review_id else 'not needed (nothing new)'}",
+            f"{self.inline} inline, {self.file_level} on files, {self.in_body} in the body",
+            f"{self.already_posted} already on the PR",
+            f"{len(self.fixed)} fixed since the last review",
+            f"summary {self.summary_action}",
+            f"check run {self.check_run_id}" if self.check_run_id else f"commit status {self.status_state}",
+        ]
+        if self.folded:
+            parts.append("GitHub refused the inline comments; they were folded into the review body")
+        return "; ".join(parts)
+
 
 def post_text(markdown: str, limit: int = MAX_BODY_CHARS) -> str:
     """The last step before text leaves for GitHub: control characters out, secrets redacted,

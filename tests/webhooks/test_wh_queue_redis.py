@@ -9,11 +9,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from rq import SimpleWorker
-from wh_fakegithub import fake_github, serve_app
 from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import RedisServer, deliver, pr_payload, settings_for
+from wh_helpers import RedisServer, deliver, pr_payload, serve_app, settings_for
 from wh_runners import ScriptedRunner, clone_runner
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
@@ -53,9 +53,10 @@ def test_dedupe_outlives_the_finished_job(redis_server: RedisServer) -> None:
 def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: RedisServer) -> None:
     pr = make_pr_repo(tmp_path)
     q = RedisQueue(redis_server.url, retry=NOW)
-    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh, serve_git(tmp_path / "srv") as srv:
+        gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
         runner = clone_runner(
-            StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url("")
+            StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", srv.url("")
         )
         q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))
         run_worker(redis_server.url, runner, burst=True)  # RQ's default Worker: a forked horse per job

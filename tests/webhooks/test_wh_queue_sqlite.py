@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github
 from wh_gitserver import make_pr_repo, push_new_head, serve_git
 from wh_helpers import wait_until
 from wh_runners import ScriptedRunner, clone_runner
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
@@ -191,7 +191,8 @@ def test_prune_keeps_the_dedupe_window(tmp_path: Path) -> None:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
     pr = make_pr_repo(tmp_path)
-    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh, serve_git(tmp_path / "srv") as srv:
+        gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
         yield gh, srv.url(""), pr  # the git host: <url>/octo/hello.git
 
 
@@ -200,7 +201,9 @@ def test_worker_clones_reviews_and_publishes_once(
 ) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
+    runner = clone_runner(
+        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", url
+    )
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
@@ -216,8 +219,10 @@ def test_worker_clones_reviews_and_publishes_once(
 def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
-    gh.fail_next.append(502)
+    runner = clone_runner(
+        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", url
+    )
+    gh.fail_next(1, 502)
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
@@ -233,8 +238,8 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
     gate = threading.Event()
-    tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
-    inner = clone_runner(tokens, gh.url, tmp_path / "jobs", url)
+    tokens = StaticTokenProvider(SecretStr("tok"), gh.base_url)
+    inner = clone_runner(tokens, gh.base_url, tmp_path / "jobs", url)
     from wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
@@ -286,7 +291,7 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     from webhooks.runner import CloneReviewPublishRunner
 
     runner = CloneReviewPublishRunner(
-        StaticTokenProvider(SecretStr("tok"), gh.url),
+        StaticTokenProvider(SecretStr("tok"), gh.base_url),
         review,
         publish,
         git_url=url,

@@ -136,6 +136,21 @@ def start_reviewbot(
 
 
 @contextlib.contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Any WSGI app under werkzeug's server on a free loopback port, in a thread; yields its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@contextlib.contextmanager
 def serve_receiver(app: Any, limits: Any = None) -> Iterator[str]:
     """A WSGI app under the server `reviewbot serve` uses (waitress + read deadlines), in a thread."""
     from waitress import wasyncore
