@@ -49,11 +49,11 @@ from reviewbot.github.workspace import ensure_commits
 from reviewbot.policy_choice import PullRequestText
 
 _ELSEWHERE = "The findings are in these annotations, the job summary and the SARIF file."
-_LOG_LEVEL: dict[Severity, LogLevel] = {
-    Severity.ERROR: "error",
-    Severity.WARNING: "warning",
-    Severity.NOTE: "notice",
-}
+
+
+def _log_level(severity: Severity) -> LogLevel:
+    """A workflow command's level: a note is a `notice`."""
+    return "error" if severity is Severity.ERROR else "warning" if severity is Severity.WARNING else "notice"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def log_annotations(out: TextIO, review: Review) -> None:
         if f.path:
             out.write(
                 annotation(
-                    _LOG_LEVEL[f.severity],
+                    _log_level(f.severity),
                     message,
                     file=f.path,
                     line=f.start_line,
@@ -95,7 +95,7 @@ def log_annotations(out: TextIO, review: Review) -> None:
                 + "\n"
             )
         else:
-            out.write(annotation(_LOG_LEVEL[f.severity], message, title=f"{f.tool} {f.rule_id}") + "\n")
+            out.write(annotation(_log_level(f.severity), message, title=f"{f.tool} {f.rule_id}") + "\n")
 
 
 def _sarif_path(env: ActionEnv, opts: ActionOptions) -> Path:
