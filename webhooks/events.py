@@ -77,20 +77,20 @@ def _job_from_pr(
     by: str,
 ) -> ReviewJob:
     # No URL of the payload is used: the job clones `repo` (validated) from the configured host.
+    same_name = {name: getattr(pr, name) for name in _JOB_FIELDS_OF_A_PR}
     return ReviewJob(
         delivery_id=delivery,
         trigger=trigger,
         repo_full_name=repo,
         pr_number=pr.number,
-        head_sha=pr.head_sha,
-        base_sha=pr.base_sha,
-        base_ref=pr.base_ref,
-        head_ref=pr.head_ref,
-        title=pr.title,
-        body=pr.body,
         installation_id=inst,
         requested_by=by,
+        **same_name,
     )
+
+
+#: The fields a `ReviewJob` takes from `PullRequestFacts` under the same name.
+_JOB_FIELDS_OF_A_PR = ("head_sha", "base_sha", "base_ref", "head_ref", "title", "body")
 
 
 def decide(

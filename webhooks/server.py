@@ -142,15 +142,8 @@ def serve(
     server = make_server(app, host, port, threads=threads, limits=limits or HttpLimits())
     pool = None
     if isinstance(queue, SqliteQueue):
-        sweep_stale_clones(settings.data_dir / "work")
-        pool = WorkerPool(
-            queue,
-            runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url)),
-            concurrency=settings.webhook_workers,
-            observer=metrics.job_finished,
-        )
-        pool.start()
-        log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
+        runner = runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url))
+        pool = _embedded_pool(settings, queue, runner, metrics)
     log.info("listening on http://%s:%s", host, port)
     with _stop_on_signals():
         server.run()  # returns once a signal raised SystemExit in the loop
@@ -160,6 +153,17 @@ def serve(
         pool.shutdown(grace_s, abort=lambda: remove_sandboxes_of(os.getpid()))
     queue.close()
     return 0
+
+
+def _embedded_pool(
+    settings: Settings, queue: SqliteQueue, runner: ReviewJobRunner, metrics: Metrics
+) -> WorkerPool:
+    """The SQLite queue's workers, in this process (after sweeping clones a killed one left)."""
+    sweep_stale_clones(settings.data_dir / "work")
+    pool = WorkerPool(queue, runner, concurrency=settings.webhook_workers, observer=metrics.job_finished)
+    pool.start()
+    log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
+    return pool
 
 
 @contextlib.contextmanager

@@ -11,31 +11,18 @@ from pydantic import SecretStr
 from rq import SimpleWorker
 from wh_gitserver import make_pr_repo, serve_git
 from wh_helpers import RedisServer, deliver, pr_payload, serve_app, settings_for
+from wh_helpers import review_job as job
 from wh_runners import ScriptedRunner, clone_runner
 
 from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
-from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
 
 pytestmark = pytest.mark.redis
 
 NOW = RetryPolicy(max_attempts=3, base_delay_s=0)  # retry at once: burst workers do not wait
-
-
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
-    return ReviewJob(
-        delivery_id=delivery,
-        trigger="pull_request",
-        repo_full_name="octo/hello",
-        pr_number=pr,
-        head_sha=head,
-        base_sha=base,
-        base_ref="main",
-        installation_id=1,
-    )
 
 
 def burst(queue: RedisQueue, runner: object) -> None:

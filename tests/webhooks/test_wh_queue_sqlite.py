@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 from wh_gitserver import make_pr_repo, push_new_head, serve_git
+from wh_helpers import review_job as job
 from wh_helpers import wait_until
 from wh_runners import ScriptedRunner, clone_runner
 
@@ -19,21 +20,9 @@ from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+from webhooks.runner import CloneReviewPublishRunner
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
-
-
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
-    return ReviewJob(
-        delivery_id=delivery,
-        trigger="pull_request",
-        repo_full_name="octo/hello",
-        pr_number=pr,
-        head_sha=head,
-        base_sha=base,
-        base_ref="main",
-        installation_id=1,
-    )
 
 
 @pytest.fixture
@@ -196,14 +185,18 @@ def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
         yield gh, srv.url(""), pr  # the git host: <url>/octo/hello.git
 
 
+def _clone_runner(tmp_path: Path, gh: FakeGitHub, git_url: str) -> CloneReviewPublishRunner[list[str]]:
+    return clone_runner(
+        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", git_url
+    )
+
+
 def test_worker_clones_reviews_and_publishes_once(
     tmp_path: Path, world: tuple[FakeGitHub, str, object]
 ) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(
-        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", url
-    )
+    runner = _clone_runner(tmp_path, gh, url)
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
@@ -219,9 +212,7 @@ def test_worker_clones_reviews_and_publishes_once(
 def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(
-        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", url
-    )
+    runner = _clone_runner(tmp_path, gh, url)
     gh.fail_next(1, 502)
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)

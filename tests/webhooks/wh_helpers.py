@@ -20,6 +20,7 @@ import pytest
 
 from reviewbot.settings import Settings, load_settings
 from tests.shared_data import SHARED
+from webhooks.jobs import ReviewJob
 from webhooks.signature import sign
 
 SHARED = SHARED / "github" / "webhooks"
@@ -89,6 +90,20 @@ def deliver(
         "User-Agent": "GitHub-Hookshot/test",
     }
     return client.post(f"{url}/webhook", content=body, headers=headers)
+
+
+def review_job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
+    """A pull_request job for octo/hello (installation 1)."""
+    return ReviewJob(
+        delivery_id=delivery,
+        trigger="pull_request",
+        repo_full_name="octo/hello",
+        pr_number=pr,
+        head_sha=head,
+        base_sha=base,
+        base_ref="main",
+        installation_id=1,
+    )
 
 
 def settings_for(tmp: Path, **overrides: Any) -> Settings:
