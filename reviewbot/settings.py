@@ -2,7 +2,8 @@
 
 Precedence, highest first: command-line overrides > `REVIEWBOT_*` environment > `.reviewbot.toml`
 > `[tool.reviewbot]` in pyproject.toml > defaults. Nested keys use `__` in the environment
-(`REVIEWBOT_SANDBOX__BACKEND=docker`) and tables in TOML (`[tool.reviewbot.sandbox]`).
+(`REVIEWBOT_SANDBOX__BACKEND=docker`) and tables in TOML (`[tool.reviewbot.sandbox]`); a few flat
+names are aliases of nested ones (`ENV_ALIASES`: `REVIEWBOT_GITHUB_TOKEN`, `REVIEWBOT_LLM_MODEL`, …).
 
 Config files are passed in as *text*, so a PR mode can read them from the base revision (a PR
 cannot change how it is reviewed) and local mode from the working tree.
@@ -293,6 +294,34 @@ def _leaves(values: Mapping[str, Any], loc: Loc = ()) -> list[Loc]:
 
 ENV_PREFIX = "REVIEWBOT_"
 
+#: The one alias table: the flat names the documentation promises (README.md, "Settings") -> the
+#: nested names `load_settings` reads. Every entry point (local, Action, serve, worker) goes
+#: through `load_settings`, so each of them accepts the same names. A non-empty flat name wins
+#: over its nested spelling.
+ENV_ALIASES = {
+    "REVIEWBOT_APP_ID": "REVIEWBOT_GITHUB__APP_ID",
+    "REVIEWBOT_PRIVATE_KEY": "REVIEWBOT_GITHUB__PRIVATE_KEY",
+    "REVIEWBOT_PRIVATE_KEY_PATH": "REVIEWBOT_GITHUB__PRIVATE_KEY_PATH",
+    "REVIEWBOT_GITHUB_TOKEN": "REVIEWBOT_GITHUB__TOKEN",
+    "REVIEWBOT_GITHUB_API_URL": "REVIEWBOT_GITHUB__API_URL",
+    "REVIEWBOT_LLM_PROVIDER": "REVIEWBOT_LLM__PROVIDER",
+    "REVIEWBOT_LLM_BASE_URL": "REVIEWBOT_LLM__BASE_URL",
+    "REVIEWBOT_LLM_MODEL": "REVIEWBOT_LLM__MODEL",
+}
+
+
+def _aliased(environ: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(`environ` with every flat alias given under its nested name, nested name -> the alias used)."""
+    out = {k: v for k, v in environ.items() if k.upper() not in ENV_ALIASES}
+    used: dict[str, str] = {}
+    for name, value in environ.items():
+        nested = ENV_ALIASES.get(name.upper())
+        if nested is not None and value:
+            for other in [k for k in out if k.upper() == nested]:
+                del out[other]
+            out[nested], used[nested] = value, name
+    return out, used
+
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -348,8 +377,10 @@ def env_values(environ: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def _env_origins(values: Mapping[str, Any], environ: Mapping[str, str]) -> dict[Loc, Origin]:
-    by_upper = {k.upper(): k for k in environ}
+def _env_origins(
+    values: Mapping[str, Any], environ: Mapping[str, str], aliases: Mapping[str, str]
+) -> dict[Loc, Origin]:
+    by_upper = {k.upper(): k for k in environ} | dict(aliases)
     out: dict[Loc, Origin] = {}
     for loc in _leaves(values):
         name = "REVIEWBOT_" + "__".join(loc).upper()
@@ -430,11 +461,12 @@ def load_settings(
     errors (a path the user recognizes)."""
     layers = _file_layers(pyproject_text, reviewbot_toml_text, pyproject_name, reviewbot_toml_name)
     env = {}
+    named, aliases = _aliased(environ or {})
     try:
-        env = env_values(environ or {})
+        env = env_values(named)
     except ConfigError as exc:
         layers.problems += exc.problems
-    layers.add(env, _env_origins(env, environ or {}))
+    layers.add(env, _env_origins(env, named, aliases))
     given = _normalize_keys(dict(overrides or {}))
     flags = {loc: Origin("command line", ".".join(loc).replace("_", "-")) for loc in _leaves(given)}
     layers.add(given, flags)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,7 +27,7 @@ from reviewbot.errors import CodeHostError, ConfigError
 from reviewbot.settings import Settings
 from webhooks.auth import TokenProvider, token_provider
 from webhooks.errors import QueueUnavailable
-from webhooks.events import BadPayload, GithubLookup, RepoLookup, decide
+from webhooks.events import BadPayload, Decision, GithubLookup, RepoLookup, decide
 from webhooks.metrics import Metrics
 from webhooks.payloads import Headers
 from webhooks.queue import Queue
@@ -55,96 +56,117 @@ def create_app(
         raise ConfigError(
             "webhook_secret is not set (REVIEWBOT_WEBHOOK_SECRET): deliveries cannot be verified"
         )
-    secret = settings.webhook_secret.get_secret_value().encode()
     tokens = github_client_factory if github_client_factory is not None else token_provider(settings)
     if lookup is None and tokens is not None:
         lookup = GithubLookup(tokens)
-    checks = dict(health_checks or {})
     m = metrics or Metrics(queue.stats)
+    receiver = _Receiver(
+        settings.webhook_secret.get_secret_value().encode(), queue, tokens, lookup, review_drafts, m
+    )
+    checks = dict(health_checks or {})
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["reviewbot.metrics"] = m
     app.extensions["reviewbot.queue"] = queue
+    app.register_error_handler(RequestEntityTooLarge, receiver.too_large)
+    app.add_url_rule("/webhook", "webhook", receiver.webhook, methods=["POST"])
+    app.add_url_rule("/healthz", "healthz", lambda: _health(queue, checks), methods=["GET"])
+    app.add_url_rule(
+        "/metrics",
+        "metrics",
+        lambda: Response(generate_latest(m.registry), mimetype=CONTENT_TYPE_LATEST),
+        methods=["GET"],
+    )
+    return app
 
-    def answer(event: str, outcome: str, status: int, message: str) -> tuple[Response, int]:
-        m.delivery(event, outcome)
+
+@dataclass(frozen=True)
+class _Receiver:
+    """POST /webhook: verify, parse, decide, enqueue; every answer counted in the metrics."""
+
+    secret: bytes
+    queue: Queue
+    tokens: TokenProvider | None
+    lookup: RepoLookup | None
+    review_drafts: bool
+    metrics: Metrics
+
+    def answer(self, event: str, outcome: str, status: int, message: str) -> tuple[Response, int]:
+        self.metrics.delivery(event, outcome)
         return jsonify({"outcome": outcome, "message": message}), status
 
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(_: RequestEntityTooLarge) -> tuple[Response, int]:
-        return answer("unverified", "too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
+    def too_large(self, _: RequestEntityTooLarge) -> tuple[Response, int]:
+        return self.answer("unverified", "too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
 
-    @app.post("/webhook")
-    def webhook() -> tuple[Response, int]:
+    def webhook(self) -> tuple[Response, int]:
         body = _read_body()
-        if not verify(secret, body, request.headers.get("X-Hub-Signature-256")):
-            return answer("unverified", "bad_signature", 401, "missing or wrong X-Hub-Signature-256")
+        if not verify(self.secret, body, request.headers.get("X-Hub-Signature-256")):
+            return self.answer("unverified", "bad_signature", 401, "missing or wrong X-Hub-Signature-256")
         try:
             headers = Headers(
                 event=request.headers.get("X-GitHub-Event", ""),
                 delivery=request.headers.get("X-GitHub-Delivery", ""),
             )
         except ValidationError:
-            return answer(
-                "unknown",
-                "bad_request",
-                400,
-                "X-GitHub-Event (1-100 characters) and X-GitHub-Delivery (a GUID: [A-Za-z0-9_-]{1,100}) "
-                "are required",
-            )
+            return self.answer("unknown", "bad_request", 400, _HEADERS_REQUIRED)
         event = headers.event
         try:
             payload = _parse_body(body, request.mimetype)
         except ValueError as exc:
-            return answer(event, "bad_request", 400, str(exc))
+            return self.answer(event, "bad_request", 400, str(exc))
         try:
-            decision = decide(event, headers.delivery, payload, review_drafts=review_drafts, lookup=lookup)
+            decision = decide(
+                event, headers.delivery, payload, review_drafts=self.review_drafts, lookup=self.lookup
+            )
         except (BadPayload, RecursionError) as exc:  # RecursionError: a model walking a deep value
-            return answer(event, "bad_request", 400, str(exc))
+            return self.answer(event, "bad_request", 400, str(exc))
         except CodeHostError as exc:
             # GitHub does not retry failed deliveries, but they show as failed and can be redelivered.
             log.warning("delivery %s: GitHub API failed: %s", headers.delivery, exc)
-            return answer(event, "api_unavailable", 503, f"GitHub API failed: {exc}")
-        if decision.forget_installation is not None and tokens is not None:
-            tokens.forget(decision.forget_installation)
+            return self.answer(event, "api_unavailable", 503, f"GitHub API failed: {exc}")
+        return self._act(event, headers.delivery, decision)
+
+    def _act(self, event: str, delivery: str, decision: Decision) -> tuple[Response, int]:
+        if decision.forget_installation is not None and self.tokens is not None:
+            self.tokens.forget(decision.forget_installation)
         if decision.kind != "enqueue" or decision.job is None:
-            log.info("delivery %s (%s): %s: %s", headers.delivery, event, decision.kind, decision.reason)
+            log.info("delivery %s (%s): %s: %s", delivery, event, decision.kind, decision.reason)
             prefix = "ignored: " if decision.kind == "ignored" else ""
-            return answer(event, decision.kind, 200, prefix + decision.reason)
+            return self.answer(event, decision.kind, 200, prefix + decision.reason)
         try:
-            result = queue.enqueue(decision.job)
+            result = self.queue.enqueue(decision.job)
         except QueueUnavailable as exc:
-            log.error("delivery %s not enqueued: %s", headers.delivery, exc)
-            return answer(event, "queue_unavailable", 503, f"queue unavailable: {exc}")
+            log.error("delivery %s not enqueued: %s", delivery, exc)
+            return self.answer(event, "queue_unavailable", 503, f"queue unavailable: {exc}")
         if result.status == "duplicate":
-            return answer(event, "duplicate", 200, f"duplicate delivery {headers.delivery}: already enqueued")
-        log.info("delivery %s enqueued: %s", headers.delivery, decision.reason)
+            return self.answer(event, "duplicate", 200, f"duplicate delivery {delivery}: already enqueued")
+        log.info("delivery %s enqueued: %s", delivery, decision.reason)
         note = f" (superseded {result.superseded} older)" if result.superseded else ""
-        return answer(event, "enqueued", 202, f"enqueued: {decision.reason}{note}")
+        return self.answer(event, "enqueued", 202, f"enqueued: {decision.reason}{note}")
 
-    @app.get("/healthz")
-    def healthz() -> tuple[Response, int]:
-        status: dict[str, str] = {}
+
+_HEADERS_REQUIRED = (
+    "X-GitHub-Event (1-100 characters) and X-GitHub-Delivery (a GUID: [A-Za-z0-9_-]{1,100}) are required"
+)
+
+
+def _health(queue: Queue, checks: Mapping[str, HealthCheck]) -> tuple[Response, int]:
+    """GET /healthz: 200 when the queue and every check answer, else 503 naming what failed."""
+    status: dict[str, str] = {}
+    try:
+        queue.ping()
+        status["queue"] = "ok"
+    except QueueUnavailable as exc:
+        status["queue"] = f"unavailable: {exc}"
+    for name, check in checks.items():
         try:
-            queue.ping()
-            status["queue"] = "ok"
-        except QueueUnavailable as exc:
-            status["queue"] = f"unavailable: {exc}"
-        for name, check in checks.items():
-            try:
-                check()
-                status[name] = "ok"
-            except Exception as exc:  # any failure of a probe means "unreachable"
-                status[name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
-        healthy = all(v == "ok" for v in status.values())
-        return jsonify({"healthy": healthy, **status}), 200 if healthy else 503
-
-    @app.get("/metrics")
-    def metrics_view() -> Response:
-        return Response(generate_latest(m.registry), mimetype=CONTENT_TYPE_LATEST)
-
-    return app
+            check()
+            status[name] = "ok"
+        except Exception as exc:  # any failure of a probe means "unreachable"
+            status[name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
+    healthy = all(v == "ok" for v in status.values())
+    return jsonify({"healthy": healthy, **status}), 200 if healthy else 503
 
 
 def _read_body() -> bytes:

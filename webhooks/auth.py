@@ -10,6 +10,9 @@ they expire, so a token handed to a job stays valid for at least that long. Secr
 (reviewbot.github.identity): for an App `<slug>[bot]` from `GET /app` with the JWT (fetched once,
 cached); for a personal access token what `GET /user` says. `GET /user` is never sent with an
 installation token: GitHub refuses it (403).
+
+GitHub's errors are translated by the `CodeHost` adapter's one translation
+(`reviewbot.github.pygithub_host`): a rate limit is worth a retry, a 401/403/404 is not.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pydantic import SecretStr
 
 from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
 from reviewbot.github.identity import ACTIONS_BOT, app_bot_login, is_personal_token
+from reviewbot.github.limits import RetryPolicy
+from reviewbot.github.pygithub_host import PyGithubHost, code_host_error
 from reviewbot.settings import Settings
 
 
@@ -45,9 +50,9 @@ def _client(token: SecretStr, api_url: str) -> Github:
 class TokenProvider(Protocol):
     """Credentials for one installation (`None` when the bot runs with a plain token)."""
 
-    def token(self, installation_id: int | None) -> SecretStr: ...
+    api_url: str
 
-    def github(self, installation_id: int | None) -> Github: ...
+    def token(self, installation_id: int | None) -> SecretStr: ...
 
     def forget(self, installation_id: int) -> None: ...
 
@@ -56,11 +61,14 @@ class TokenProvider(Protocol):
         ...
 
 
-def translate(exc: GithubException, what: str) -> CodeHostError:
-    """GitHub's errors into reviewbot's tree (auth problems are not worth retrying)."""
-    if exc.status in (401, 403, 404):
-        return CodeHostAuthError(f"{what}: GitHub answered {exc.status}")
-    return CodeHostError(f"{what}: GitHub answered {exc.status}")
+def installation_host(
+    tokens: TokenProvider, repo_full_name: str, installation_id: int | None, *, retry: bool
+) -> PyGithubHost:
+    """The `CodeHost` for one repository with the installation's token as of now. `retry=False` for
+    the receiver, which answers at once (the job queue retries a failed job; GitHub can redeliver)."""
+    token = tokens.token(installation_id).get_secret_value()
+    policy = None if retry else RetryPolicy(attempts=1)
+    return PyGithubHost(repo_full_name, token, base_url=tokens.api_url, policy=policy)
 
 
 class StaticTokenProvider:
@@ -68,14 +76,11 @@ class StaticTokenProvider:
 
     def __init__(self, token: SecretStr, api_url: str) -> None:
         self._token = token
-        self._api_url = api_url
+        self.api_url = api_url
         self._login: str | None = None
 
     def token(self, installation_id: int | None) -> SecretStr:
         return self._token
-
-    def github(self, installation_id: int | None) -> Github:
-        return _client(self._token, self._api_url)
 
     def forget(self, installation_id: int) -> None:
         pass
@@ -87,9 +92,9 @@ class StaticTokenProvider:
         if self._login is None:
             if is_personal_token(self._token.get_secret_value()):
                 try:
-                    self._login = str(self.github(None).get_user().login)
+                    self._login = str(_client(self._token, self.api_url).get_user().login)
                 except GithubException as exc:
-                    raise translate(exc, "GET /user for github.token") from exc
+                    raise code_host_error(exc, "GET /user for github.token") from exc
             else:
                 self._login = ACTIONS_BOT
         return self._login
@@ -115,7 +120,7 @@ class AppTokenProvider:
     ) -> None:
         if not app_id:
             raise ConfigError("github.app_id is empty")
-        self._api_url = api_url
+        self.api_url = api_url
         self._margin = timedelta(seconds=refresh_margin_s)
         self._clock = clock
         self._lock = threading.Lock()
@@ -140,7 +145,7 @@ class AppTokenProvider:
             try:
                 grant = self._integration.get_access_token(installation_id)
             except GithubException as exc:
-                raise translate(exc, f"installation token for installation {installation_id}") from exc
+                raise code_host_error(exc, f"installation token for installation {installation_id}") from exc
             self.requests += 1
             expires = grant.expires_at
             if expires.tzinfo is None:
@@ -148,9 +153,6 @@ class AppTokenProvider:
             fresh = _Cached(SecretStr(grant.token), expires)
             self._cache[installation_id] = fresh
             return fresh.token
-
-    def github(self, installation_id: int | None) -> Github:
-        return _client(self.token(installation_id), self._api_url)
 
     def forget(self, installation_id: int) -> None:
         """An installation was removed or suspended: drop its token."""
@@ -164,7 +166,7 @@ class AppTokenProvider:
                 try:
                     slug = self._integration.get_app().slug
                 except GithubException as exc:
-                    raise translate(exc, "GET /app with the App's JWT") from exc
+                    raise code_host_error(exc, "GET /app with the App's JWT") from exc
                 if not slug:
                     raise CodeHostError("GET /app answered without a slug")
                 self._login = app_bot_login(str(slug))

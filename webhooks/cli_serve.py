@@ -12,25 +12,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import ConfigError
-from reviewbot.settings import Settings, load_settings
+from reviewbot.settings import ENV_PREFIX, Settings, load_settings
 from webhooks.http_server import HttpLimits as HttpDefaults
-
-#: Secrets and the rest of the bot's configuration leave the process environment once loaded,
-#: so no child process (git, docker, the sandbox tooling) inherits them.
-_PREFIX = "REVIEWBOT_"
-
-#: The deployment names documented for the bot -> the nested settings keys they set.
-ALIASES = {
-    "REVIEWBOT_APP_ID": "REVIEWBOT_GITHUB__APP_ID",
-    "REVIEWBOT_PRIVATE_KEY": "REVIEWBOT_GITHUB__PRIVATE_KEY",
-    "REVIEWBOT_PRIVATE_KEY_PATH": "REVIEWBOT_GITHUB__PRIVATE_KEY_PATH",
-    "REVIEWBOT_GITHUB_TOKEN": "REVIEWBOT_GITHUB__TOKEN",
-    "REVIEWBOT_GITHUB_API_URL": "REVIEWBOT_GITHUB__API_URL",
-}
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -54,15 +42,17 @@ def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = N
             text = args.config.read_text()
         except OSError as exc:
             raise ConfigError(f"--config {args.config} cannot be read: {exc}") from exc
-    environ = {ALIASES.get(k.upper(), k): v for k, v in os.environ.items()}
-    settings = load_settings(reviewbot_toml_text=text, environ=environ, overrides=overrides)
-    for key in [k for k in os.environ if k.upper().startswith(_PREFIX)]:
+    # The flat deployment names (REVIEWBOT_APP_ID, REVIEWBOT_GITHUB_TOKEN, …) are settings.ENV_ALIASES.
+    settings = load_settings(reviewbot_toml_text=text, environ=os.environ, overrides=overrides)
+    # Secrets and the rest of the bot's configuration leave the process environment once loaded,
+    # so no child process (git, docker, the sandbox tooling) inherits them.
+    for key in [k for k in os.environ if k.upper().startswith(ENV_PREFIX)]:
         del os.environ[key]
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 
 
-def docker_check() -> Any:
+def docker_check() -> Callable[[], None]:
     """A /healthz probe for the Docker engine the sandboxes use (DOCKER_HOST or the local socket)."""
     import docker
 
@@ -91,24 +81,12 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, help="concurrent review jobs (default: webhook_workers, 2)")
     p.add_argument("--no-docker-check", action="store_true", help="leave Docker out of /healthz")
     d = HttpDefaults()
-    p.add_argument(
-        "--header-timeout",
-        type=float,
-        default=d.header_timeout_s,
-        help=f"seconds a client has to send a request's headers (default {d.header_timeout_s:g})",
-    )
-    p.add_argument(
-        "--body-timeout",
-        type=float,
-        default=d.body_timeout_s,
-        help=f"seconds a client has to send a whole request (default {d.body_timeout_s:g})",
-    )
-    p.add_argument(
-        "--connection-limit",
-        type=int,
-        default=d.connection_limit,
-        help=f"open connections held at once (default {d.connection_limit})",
-    )
+    for flag, kind, default, what in (
+        ("--header-timeout", float, d.header_timeout_s, "seconds a client has to send a request's headers"),
+        ("--body-timeout", float, d.body_timeout_s, "seconds a client has to send a whole request"),
+        ("--connection-limit", int, d.connection_limit, "open connections held at once"),
+    ):
+        p.add_argument(flag, type=kind, default=default, help=f"{what} (default {default:g})")
     p.add_argument(
         "--grace",
         type=float,

@@ -1,6 +1,7 @@
 """Which deliveries become review jobs. Pure routing plus one port, `RepoLookup`, for the two API
 questions a comment command needs answered (does the commenter have write access; what is the PR's
-head now). The receiver turns the `Decision` into an HTTP answer.
+head now), answered through the `CodeHost` port (`GithubLookup`). The receiver turns the `Decision`
+into an HTTP answer.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from github import GithubException
 from pydantic import ValidationError
 
-from reviewbot.errors import CodeHostError
-from webhooks.auth import TokenProvider, translate
+from reviewbot.github.port import CodeHost, PullRequestFacts
+from webhooks.auth import TokenProvider, installation_host
 from webhooks.jobs import ReviewJob
 from webhooks.payloads import (
     InstallationEvent,
@@ -36,7 +36,9 @@ class BadPayload(ValueError):
 class RepoLookup(Protocol):
     def permission(self, repo_full_name: str, login: str, installation_id: int | None) -> str: ...
 
-    def pull_request(self, repo_full_name: str, number: int, installation_id: int | None) -> PullRequest: ...
+    def pull_request(
+        self, repo_full_name: str, number: int, installation_id: int | None
+    ) -> PullRequestFacts: ...
 
 
 @dataclass(frozen=True)
@@ -51,26 +53,44 @@ def _ignored(reason: str) -> Decision:
     return Decision("ignored", reason)
 
 
+def facts_of(pr: PullRequest) -> PullRequestFacts:
+    """A payload's pull request in the shape the `CodeHost` port gives it."""
+    return PullRequestFacts(
+        number=pr.number,
+        state=pr.state,
+        draft=pr.draft,
+        head_sha=pr.head.sha,
+        head_ref=pr.head.ref,
+        base_sha=pr.base.sha,
+        base_ref=pr.base.ref,
+        title=pr.title,
+        body=pr.body or "",
+    )
+
+
 def _job_from_pr(
     delivery: str,
     trigger: Literal["pull_request", "issue_comment"],
     repo: str,
-    pr: PullRequest,
+    pr: PullRequestFacts,
     inst: int | None,
     by: str,
 ) -> ReviewJob:
     # No URL of the payload is used: the job clones `repo` (validated) from the configured host.
+    same_name = {name: getattr(pr, name) for name in _JOB_FIELDS_OF_A_PR}
     return ReviewJob(
         delivery_id=delivery,
         trigger=trigger,
         repo_full_name=repo,
         pr_number=pr.number,
-        head_sha=pr.head.sha,
-        base_sha=pr.base.sha,
-        base_ref=pr.base.ref,
         installation_id=inst,
         requested_by=by,
+        **same_name,
     )
+
+
+#: The fields a `ReviewJob` takes from `PullRequestFacts` under the same name.
+_JOB_FIELDS_OF_A_PR = ("head_sha", "base_sha", "base_ref", "head_ref", "title", "body")
 
 
 def decide(
@@ -112,7 +132,7 @@ def _pull_request(delivery: str, ev: PullRequestEvent, review_drafts: bool) -> D
     if pr.draft and not review_drafts:
         return _ignored(f"pull request #{pr.number} is a draft")
     inst = ev.installation.id if ev.installation else None
-    job = _job_from_pr(delivery, "pull_request", ev.repository.full_name, pr, inst, ev.sender.login)
+    job = _job_from_pr(delivery, "pull_request", ev.repository.full_name, facts_of(pr), inst, ev.sender.login)
     return Decision("enqueue", f"review of #{pr.number} at {pr.head.sha[:12]}", job)
 
 
@@ -135,33 +155,21 @@ def _comment(delivery: str, ev: IssueCommentEvent, lookup: RepoLookup | None) ->
     if pr.state != "open":
         return _ignored(f"pull request #{pr.number} is {pr.state}")
     job = _job_from_pr(delivery, "issue_comment", repo, pr, inst, login)
-    return Decision("enqueue", f"review of #{pr.number} at {pr.head.sha[:12]} requested by {login}", job)
+    return Decision("enqueue", f"review of #{pr.number} at {pr.head_sha[:12]} requested by {login}", job)
 
 
 class GithubLookup:
-    """`RepoLookup` through PyGithub, with the installation's token."""
+    """`RepoLookup` through the `CodeHost` port, with the installation's token and no retries (the
+    receiver answers at once; a failure is a 503 and GitHub can redeliver)."""
 
     def __init__(self, tokens: TokenProvider) -> None:
         self._tokens = tokens
 
     def permission(self, repo_full_name: str, login: str, installation_id: int | None) -> str:
-        try:
-            gh = self._tokens.github(installation_id)
-            return str(gh.get_repo(repo_full_name).get_collaborator_permission(login))
-        except GithubException as exc:
-            if exc.status == 404:  # not a collaborator at all
-                return "none"
-            raise translate(exc, f"permission of {login} on {repo_full_name}") from exc
+        return self._host(repo_full_name, installation_id).permission(login)
 
-    def pull_request(self, repo_full_name: str, number: int, installation_id: int | None) -> PullRequest:
-        try:
-            gh = self._tokens.github(installation_id)
-            raw = gh.get_repo(repo_full_name).get_pull(number).raw_data
-        except GithubException as exc:
-            raise translate(exc, f"pull request {repo_full_name}#{number}") from exc
-        try:
-            return PullRequest.model_validate(raw)
-        except ValidationError as exc:
-            raise CodeHostError(
-                f"GitHub returned an unexpected pull request object: {exc.errors()[0]}"
-            ) from exc
+    def pull_request(self, repo_full_name: str, number: int, installation_id: int | None) -> PullRequestFacts:
+        return self._host(repo_full_name, installation_id).pull_request(number)
+
+    def _host(self, repo_full_name: str, installation_id: int | None) -> CodeHost:
+        return installation_host(self._tokens, repo_full_name, installation_id, retry=False)

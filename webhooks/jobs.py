@@ -35,6 +35,11 @@ class ReviewJob(BaseModel):
     base_ref: str
     installation_id: int | None = None
     requested_by: str | None = None
+    # What the PR says about itself (untrusted; for the LLM policy's prompt). Jobs stored by
+    # earlier versions have none.
+    head_ref: str = ""
+    title: str = ""
+    body: str = ""
 
     @model_validator(mode="before")
     @classmethod

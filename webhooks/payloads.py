@@ -52,6 +52,9 @@ class PullRequest(_Model):
     draft: bool = False
     head: Ref
     base: Ref
+    # Untrusted text, for the LLM policy's prompt (fenced there as data).
+    title: str = ""
+    body: str | None = None
 
 
 class PullRequestEvent(_Model):

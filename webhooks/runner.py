@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
 
 from reviewbot.errors import (
     CodeHostAuthError,
@@ -29,21 +29,25 @@ from webhooks.jobs import JobContext, ReviewJob
 
 log = logging.getLogger(__name__)
 
-ReviewStep = Callable[[Path, ReviewJob], Any]
-"""Review the clone at `root`; returns whatever the publish step takes."""
+R = TypeVar("R")
+T = TypeVar("T")
 
-PublishStep = Callable[[Any, ReviewJob, TokenProvider], None]
-"""Post the result. Must be idempotent: an at-least-once queue may run it twice for one job."""
+ReviewStep = Callable[[Path, ReviewJob], R]
+"""Review the clone at `root`; returns what the publish step takes."""
+
+PublishStep = Callable[[R, ReviewJob, TokenProvider], object]
+"""Post the result (what it returns is the step's own: the runner only waits for it). Must be
+idempotent: an at-least-once queue may run it twice for one job."""
 
 
-class CloneReviewPublishRunner:
+class CloneReviewPublishRunner(Generic[R]):
     """A `ReviewJobRunner`. Checks the cancel flag between steps: a newer push wins."""
 
     def __init__(
         self,
         tokens: TokenProvider | None,
-        review: ReviewStep,
-        publish: PublishStep,
+        review: ReviewStep[R],
+        publish: PublishStep[R],
         *,
         git_url: str,
         work_dir: Path | None = None,
@@ -61,11 +65,12 @@ class CloneReviewPublishRunner:
         self.clone_timeout_s = clone_timeout_s
 
     def run(self, job: ReviewJob, ctx: JobContext) -> None:
-        if self.tokens is None:
+        tokens = self.tokens
+        if tokens is None:
             raise PermanentJobError("no GitHub credentials configured (github.app_id + key, or github.token)")
         self._check(job, ctx, "before starting")
         try:
-            token = self.tokens.token(job.installation_id)
+            token = tokens.token(job.installation_id)
         except CodeHostAuthError as exc:  # e.g. the installation was removed
             raise PermanentJobError(str(exc)) from exc
         except CodeHostError as exc:
@@ -84,7 +89,7 @@ class CloneReviewPublishRunner:
                 self._check(job, ctx, "after the clone")
                 result = _translate(lambda: self.review(root, job), "review")
             self._check(job, ctx, "before publishing")
-            _translate(lambda: self.publish(result, job, self.tokens), "publish")  # type: ignore[arg-type]
+            _translate(lambda: self.publish(result, job, tokens), "publish")
         except CloneError as exc:
             if exc.retryable:
                 raise RetryableJobError(str(exc)) from exc
@@ -96,7 +101,7 @@ class CloneReviewPublishRunner:
             raise JobSuperseded(f"{job.pr_key} has a newer head than {job.head_sha[:12]} ({where})")
 
 
-def _translate(step: Callable[[], Any], what: str) -> Any:
+def _translate(step: Callable[[], T], what: str) -> T:
     """reviewbot's errors -> the queue's: what a retry can fix (Docker down, GitHub 5xx) and what not."""
     try:
         return step()

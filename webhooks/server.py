@@ -16,16 +16,25 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reviewbot.errors import ConfigError
+from reviewbot.github.port import CodeHost
+from reviewbot.github.pull_review import (
+    PolicyConfig,
+    PublishedPull,
+    PullReviewService,
+    PullToReview,
+    ReviewedPull,
+)
+from reviewbot.policy_choice import PullRequestText
 from reviewbot.settings import Settings
 from webhooks.app import HealthCheck, create_app
-from webhooks.auth import TokenProvider, token_provider
+from webhooks.auth import TokenProvider, installation_host, token_provider
 from webhooks.clone import git_url_for
 from webhooks.http_server import HttpLimits, make_server
-from webhooks.jobs import ReviewJobRunner
+from webhooks.jobs import ReviewJob, ReviewJobRunner
 from webhooks.lifecycle import remove_sandboxes_of, sweep_stale_clones, writable_check
 from webhooks.metrics import Metrics
 from webhooks.queue import Queue, RetryPolicy
@@ -55,44 +64,46 @@ def build_queue(settings: Settings, retry: RetryPolicy | None = None) -> Queue:
     raise ConfigError(f"queue must be 'sqlite', 'sqlite:///path' or 'redis://…', got {settings.queue!r}")
 
 
+@dataclass(frozen=True)
+class InstallationPoster:
+    """Posts with the installation's token as of publish time: the review may have outlived the
+    one used for the clone. The identity is the App's bot (or the plain token's user)."""
+
+    tokens: TokenProvider
+    repository: str
+    installation_id: int | None
+
+    def open(self, settings: Settings) -> tuple[CodeHost, str]:
+        host = installation_host(self.tokens, self.repository, self.installation_id, retry=True)
+        return host, self.tokens.identity()
+
+
+@dataclass(frozen=True)
+class ServiceSteps:
+    """The runner's review and publish steps, both the pull-request review service's."""
+
+    service: PullReviewService
+
+    def review(self, root: Path, job: ReviewJob) -> ReviewedPull:
+        text = PullRequestText(title=job.title, body=job.body, branch=job.head_ref)
+        pull = PullToReview(job.repo_full_name, job.pr_number, job.base_sha, job.head_sha, text)
+        return self.service.review(root, pull)
+
+    def publish(self, reviewed: ReviewedPull, job: ReviewJob, tokens: TokenProvider) -> PublishedPull:
+        published = self.service.publish(
+            reviewed, InstallationPoster(tokens, job.repo_full_name, job.installation_id)
+        )
+        log.info("%s at %s: posted: %s", job.pr_key, job.head_sha[:12], published.result.describe())
+        return published
+
+
 def production_runner(settings: Settings, tokens: TokenProvider | None, git_url: str) -> ReviewJobRunner:
-    """Clone -> `run_review` in the sandbox (strangers' code: untrusted) -> `publish_review`."""
-    from reviewbot.adapters.git_workspace import GitWorkspace
-    from reviewbot.github.publish import publish_review
-    from reviewbot.github.pygithub_host import PyGithubHost
-    from reviewbot.policy_choice import choose_reviewer
-    from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
-    from reviewbot.settings import with_repository_config
-
-    def review(root: Path, job: Any) -> ReviewOutcome:
-        # The repository's own config, from the BASE revision: a PR cannot change how it is reviewed.
-        ws = GitWorkspace(root)
-        texts = [ws.read_at(job.base_sha, name) for name in ("pyproject.toml", ".reviewbot.toml")]
-        repo_settings = with_repository_config(
-            settings,
-            pyproject_text=texts[0].decode("utf-8", "replace") if texts[0] is not None else None,
-            reviewbot_toml_text=texts[1].decode("utf-8", "replace") if texts[1] is not None else None,
-        )
-        reviewer = choose_reviewer(repo_settings, {})  # keys come from settings, never the environment
-        request = ReviewRequest(repo_root=root, base=job.base_sha, head=job.head_sha, untrusted=True)
-        return run_review(request, repo_settings, reviewer=reviewer)
-
-    def publish(outcome: ReviewOutcome, job: Any, tok: TokenProvider) -> None:
-        # A fresh token at publish time: the review may have outlived the one used for the clone.
-        token = tok.token(job.installation_id).get_secret_value()
-        host = PyGithubHost(job.repo_full_name, token, base_url=settings.github.api_url)
-        publish_review(
-            host,
-            job.pr_number,
-            outcome.review,
-            outcome.diff,
-            settings,
-            head_sha=job.head_sha,
-            identity=tok.identity(),
-        )
-
+    """Clone -> the pull-request review service (`run_review` in the sandbox: strangers' code,
+    untrusted; the repository's config from the BASE revision, review-policy keys only) -> publish.
+    LLM keys come from the settings, never the environment."""
+    steps = ServiceSteps(PullReviewService(PolicyConfig(settings), environ={}))
     return CloneReviewPublishRunner(
-        tokens, review, publish, git_url=git_url, work_dir=settings.data_dir / "work"
+        tokens, steps.review, steps.publish, git_url=git_url, work_dir=settings.data_dir / "work"
     )
 
 
@@ -131,15 +142,8 @@ def serve(
     server = make_server(app, host, port, threads=threads, limits=limits or HttpLimits())
     pool = None
     if isinstance(queue, SqliteQueue):
-        sweep_stale_clones(settings.data_dir / "work")
-        pool = WorkerPool(
-            queue,
-            runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url)),
-            concurrency=settings.webhook_workers,
-            observer=metrics.job_finished,
-        )
-        pool.start()
-        log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
+        runner = runner_factory(settings, tokens, git_url or git_url_for(settings.github.api_url))
+        pool = _embedded_pool(settings, queue, runner, metrics)
     log.info("listening on http://%s:%s", host, port)
     with _stop_on_signals():
         server.run()  # returns once a signal raised SystemExit in the loop
@@ -149,6 +153,17 @@ def serve(
         pool.shutdown(grace_s, abort=lambda: remove_sandboxes_of(os.getpid()))
     queue.close()
     return 0
+
+
+def _embedded_pool(
+    settings: Settings, queue: SqliteQueue, runner: ReviewJobRunner, metrics: Metrics
+) -> WorkerPool:
+    """The SQLite queue's workers, in this process (after sweeping clones a killed one left)."""
+    sweep_stale_clones(settings.data_dir / "work")
+    pool = WorkerPool(queue, runner, concurrency=settings.webhook_workers, observer=metrics.job_finished)
+    pool.start()
+    log.info("embedded worker pool started: %d workers on %s", pool.concurrency, queue.path)
+    return pool
 
 
 @contextlib.contextmanager

@@ -6,18 +6,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+_DESCRIPTION = (
+    "Runs inside GitHub Actions on `pull_request` events (opened, synchronize, reopened, "
+    "ready_for_review); reads GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_WORKSPACE "
+    "and GITHUB_TOKEN. Other events are a no-op (exit 0) with the reason printed."
+)
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "action",
-        help="review the pull request of a GitHub Actions run and post the review",
-        description="Runs inside GitHub Actions on `pull_request` events (opened, synchronize, reopened, "
-        "ready_for_review); reads GITHUB_EVENT_PATH, GITHUB_REPOSITORY, GITHUB_API_URL, GITHUB_WORKSPACE "
-        "and GITHUB_TOKEN. Other events are a no-op (exit 0) with the reason printed.",
-    )
+    help_ = "review the pull request of a GitHub Actions run and post the review"
+    p = sub.add_parser("action", help=help_, description=_DESCRIPTION)
     p.add_argument(
         "--fail-on",
         choices=["error", "warning", "note", "never"],
@@ -53,13 +55,8 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so `reviewbot --help` and the other subcommands never pay for PyGithub.
     from reviewbot.github.action import ActionOptions, run_action
 
-    opts = ActionOptions(
-        fail_on=args.fail_on,
-        config=args.config,
-        sarif=args.sarif,
-        sandbox=args.sandbox,
-        bot_login=args.bot_login,
-    )
+    # Each option is the command-line argument of the same name.
+    opts = ActionOptions(**{f.name: getattr(args, f.name) for f in fields(ActionOptions)})
     code, _ = run_action(opts, dict(os.environ), cwd=Path.cwd(), out=sys.stdout)
     sys.stdout.flush()
     return code

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot.cli import output
 from reviewbot.errors import ConfigError, WorkspaceError
-from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides, llm_env_overrides
+from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides
 
 if TYPE_CHECKING:
     from reviewbot.agent.events import EventSink
@@ -66,11 +66,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {**out, **llm_arg_overrides(args)}
 
 
-def flat_env_as_nested(overrides: dict[str, Any]) -> dict[str, str]:
-    """{"llm": {"model": "m"}} -> {"REVIEWBOT_LLM__MODEL": "m"}: the nested spelling load_settings reads."""
-    return {f"REVIEWBOT_LLM__{key.upper()}": str(value) for key, value in overrides.get("llm", {}).items()}
-
-
 def _read_optional(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -87,8 +82,7 @@ def load_local_settings(repo: Path, args: argparse.Namespace) -> Settings:
     return load_settings(
         pyproject_text=_read_optional(repo / "pyproject.toml"),
         reviewbot_toml_text=_read_optional(repo / ".reviewbot.toml"),
-        # REVIEWBOT_LLM_PROVIDER/BASE_URL/MODEL (flat aliases) rank with the environment: below flags.
-        environ={**os.environ, **flat_env_as_nested(llm_env_overrides(os.environ))},
+        environ=os.environ,  # flat aliases (REVIEWBOT_LLM_MODEL, …) are settings.ENV_ALIASES: below flags
         overrides=_overrides(args),
         pyproject_name=str(repo / "pyproject.toml"),
         reviewbot_toml_name=str(repo / ".reviewbot.toml"),

@@ -1,10 +1,11 @@
 """`reviewbot action`: review the pull request of a GitHub Actions `pull_request` run and post it.
 
-The flow: read the event -> make sure base and head commits are in the checkout -> load settings
-with the config files taken from the BASE revision -> review (untrusted: PR code runs only in the
-sandbox) -> write the SARIF file -> post (review, sticky summary, check run). When posting is
-refused (a fork's read-only token), the findings go to workflow annotations, the job summary and
-the SARIF file instead; the exit code still follows --fail-on. Nothing is lost and nothing crashes.
+The flow: read the event -> make sure base and head commits are in the checkout -> the pull-request
+review service (reviewbot.github.pull_review: settings with the BASE revision's config, the policy,
+the review — untrusted: PR code runs only in the sandbox) -> write the SARIF file -> the service
+posts (review, sticky summary, check run). When posting is refused (a fork's read-only token), the
+findings go to workflow annotations, the job summary and the SARIF file instead; the exit code
+still follows fail_on. Nothing is lost and nothing crashes.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ from reviewbot.errors import (
     SandboxUnavailable,
     WorkspaceError,
 )
-from reviewbot.github.action_env import ActionEnv, Skip, load_payload, pull_event
-from reviewbot.github.identity import action_identity
-from reviewbot.github.publish import PublishResult, publish_review
-from reviewbot.github.pygithub_host import PyGithubHost
+from reviewbot.github.action_env import ActionEnv, PullEvent, Skip, load_payload, pull_event
+from reviewbot.github.pull_review import (
+    FullConfig,
+    PullReviewService,
+    PullToReview,
+    ReviewedPull,
+    TokenPoster,
+)
 from reviewbot.github.workflow_commands import (
     LogLevel,
     annotation,
@@ -40,17 +45,15 @@ from reviewbot.github.workflow_commands import (
     echo_untrusted,
     set_outputs,
 )
-from reviewbot.github.workspace import ensure_commits, file_at
-from reviewbot.policy_choice import PullRequestText, choose_reviewer
-from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
-from reviewbot.settings import Settings, load_settings
+from reviewbot.github.workspace import ensure_commits
+from reviewbot.policy_choice import PullRequestText
 
 _ELSEWHERE = "The findings are in these annotations, the job summary and the SARIF file."
-_LOG_LEVEL: dict[Severity, LogLevel] = {
-    Severity.ERROR: "error",
-    Severity.WARNING: "warning",
-    Severity.NOTE: "notice",
-}
+
+
+def _log_level(severity: Severity) -> LogLevel:
+    """A workflow command's level: a note is a `notice`."""
+    return "error" if severity is Severity.ERROR else "warning" if severity is Severity.WARNING else "notice"
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,7 @@ class ActionOptions:
     bot_login: str = ""
 
 
-def load_action_settings(
-    env: ActionEnv, base_sha: str, opts: ActionOptions, environ: Mapping[str, str]
-) -> Settings:
+def action_config(env: ActionEnv, opts: ActionOptions, environ: Mapping[str, str]) -> FullConfig:
     """Config files from the BASE revision (a PR cannot change how it is reviewed), then REVIEWBOT_*
     variables, then what the action's inputs say."""
     overrides: dict[str, Any] = {"github": {"api_url": env.api_url}}
@@ -74,15 +75,7 @@ def load_action_settings(
         overrides["fail_on"] = opts.fail_on
     if opts.sandbox:
         overrides["sandbox"] = {"backend": opts.sandbox}
-    config = opts.config.strip().lstrip("/")
-    if not config or ".." in Path(config).parts:
-        raise ConfigError(f"config path must be a repository-relative path, got {opts.config!r}")
-    return load_settings(
-        pyproject_text=file_at(env.workspace, base_sha, "pyproject.toml"),
-        reviewbot_toml_text=file_at(env.workspace, base_sha, config),
-        environ=environ,
-        overrides=overrides,
-    )
+    return FullConfig(environ, overrides, opts.config)
 
 
 def log_annotations(out: TextIO, review: Review) -> None:
@@ -92,7 +85,7 @@ def log_annotations(out: TextIO, review: Review) -> None:
         if f.path:
             out.write(
                 annotation(
-                    _LOG_LEVEL[f.severity],
+                    _log_level(f.severity),
                     message,
                     file=f.path,
                     line=f.start_line,
@@ -102,7 +95,7 @@ def log_annotations(out: TextIO, review: Review) -> None:
                 + "\n"
             )
         else:
-            out.write(annotation(_LOG_LEVEL[f.severity], message, title=f"{f.tool} {f.rule_id}") + "\n")
+            out.write(annotation(_log_level(f.severity), message, title=f"{f.tool} {f.rule_id}") + "\n")
 
 
 def _sarif_path(env: ActionEnv, opts: ActionOptions) -> Path:
@@ -119,25 +112,15 @@ def _write(path: Path, text: str) -> None:
         raise WorkspaceError(f"cannot write {path}: {exc}") from exc
 
 
-def _describe(result: PublishResult) -> str:
-    parts = [
-        f"review {'#' + str(result.review_id) if result.review_id else 'not needed (nothing new)'}",
-        f"{result.inline} inline, {result.file_level} on files, {result.in_body} in the body",
-        f"{result.already_posted} already on the PR",
-        f"{len(result.fixed)} fixed since the last review",
-        f"summary {result.summary_action}",
-        f"check run {result.check_run_id}" if result.check_run_id else f"commit status {result.status_state}",
-    ]
-    if result.folded:
-        parts.append("GitHub refused the inline comments; they were folded into the review body")
-    return "; ".join(parts)
-
-
 def run_action(
     opts: ActionOptions, environ: Mapping[str, str], *, cwd: Path, out: TextIO
 ) -> tuple[int, Review | None]:
-    """Returns (exit code: 0 clean, 1 findings at/above fail-on, 2 could not review; the review or
-    None). Whatever happens, the SARIF file is written and every output of action.yml is set."""
+    """Returns (exit code, the review or None). The exit code: 1 when a finding is at or above
+    `fail_on` (the --fail-on input, else the base revision's config, else 'error'); 2 when
+    reviewbot could not do its job (no review, an incomplete review, or GitHub kept failing when
+    posting); else 0. A post GitHub refuses (a fork's read-only token) is no failure: the findings
+    go to annotations instead. Whatever happens, the SARIF file is written and every output of
+    action.yml is set."""
     env = ActionEnv.from_environ(environ, cwd=cwd)
     try:
         return _review_and_post(env, opts, environ, out)
@@ -197,60 +180,16 @@ def _review_and_post(
     out.write(f"reviewbot: reviewing #{event.number} {event.base_sha[:12]}...{event.head_sha[:12]}\n")
     for note in ensure_commits(env.workspace, event.base_sha, event.head_sha):
         out.write(f"reviewbot: {note}\n")
-    settings = load_action_settings(env, event.base_sha, opts, environ)
-    reviewer = choose_reviewer(
-        settings, environ, pr=PullRequestText(title=event.title, body=event.body, branch=event.branch)
-    )
-    outcome: ReviewOutcome = run_review(
-        ReviewRequest(repo_root=env.workspace, base=event.base_sha, head=event.head_sha, untrusted=True),
-        settings,
-        reviewer=reviewer,
-    )
-    review = outcome.review
+    service = PullReviewService(action_config(env, opts, environ), environ=environ)
+    text = PullRequestText(title=event.title, body=event.body, branch=event.branch)
+    pull = PullToReview(env.repository, event.number, event.base_sha, event.head_sha, text)
+    reviewed = service.review(env.workspace, pull)
+    review = reviewed.outcome.review
     sarif = _sarif_path(env, opts)
     _write(sarif, render_sarif_text(review, tool_version=__version__))
-
     markdown = review_markdown(review)
     echo_untrusted(out, markdown)  # the findings, readable in the log, with workflow commands off
-    posted = post_failed = False
-    if env.token is None:
-        out.write(
-            annotation(
-                "warning", "reviewbot: no GITHUB_TOKEN; the review is only in this log and the summary"
-            )
-            + "\n"
-        )
-    else:
-        host = PyGithubHost(env.repository, env.token, base_url=settings.github.api_url)
-        try:
-            identity = action_identity(env.token, opts.bot_login, host.whoami)
-            result = publish_review(
-                host, event.number, review, outcome.diff, settings, head_sha=event.head_sha, identity=identity
-            )
-            posted = True
-            out.write(f"reviewbot: posted: {_describe(result)}\n")
-            for note in result.notes:
-                out.write(f"reviewbot: note: {sanitize(note)}\n")
-        except CodeHostAuthError as exc:
-            reason = "a fork's read-only token" if event.is_fork else "the token's permissions"
-            out.write(
-                annotation(
-                    "warning",
-                    f"reviewbot could not post to the pull request ({reason}): "
-                    f"{sanitize(str(exc))}. {_ELSEWHERE}",
-                )
-                + "\n"
-            )
-        except CodeHostError as exc:
-            # GitHub kept failing: report locally, and fail the step — the PR did not get its review.
-            out.write(
-                annotation(
-                    "error",
-                    f"reviewbot could not post to the pull request: {sanitize(str(exc))}. {_ELSEWHERE}",
-                )
-                + "\n"
-            )
-            post_failed = True
+    posted, post_failed = _post(service, reviewed, env, opts, event, out)
     if not posted:
         log_annotations(out, review)
     if env.step_summary is not None:
@@ -263,4 +202,37 @@ def _review_and_post(
             annotation("error", f"reviewbot: the review is incomplete: {sanitize(review.errors[0])}") + "\n"
         )
         return 2, review
-    return (1 if review.fails(settings.fail_on_severity) else 0), review
+    return (1 if review.fails(reviewed.settings.fail_on_severity) else 0), review
+
+
+def _post(
+    service: PullReviewService,
+    reviewed: ReviewedPull,
+    env: ActionEnv,
+    opts: ActionOptions,
+    event: PullEvent,
+    out: TextIO,
+) -> tuple[bool, bool]:
+    """Post the review: (posted, failed). A refused post (the token may not write) is not a failure."""
+    if env.token is None:
+        warning = "reviewbot: no GITHUB_TOKEN; the review is only in this log and the summary"
+        out.write(annotation("warning", warning) + "\n")
+        return False, False
+    try:
+        published = service.publish(reviewed, TokenPoster(env.repository, env.token, opts.bot_login))
+    except CodeHostAuthError as exc:
+        reason = "a fork's read-only token" if event.is_fork else "the token's permissions"
+        warning = (
+            f"reviewbot could not post to the pull request ({reason}): {sanitize(str(exc))}. {_ELSEWHERE}"
+        )
+        out.write(annotation("warning", warning) + "\n")
+        return False, False
+    except CodeHostError as exc:
+        # GitHub kept failing: report locally, and fail the step — the PR did not get its review.
+        error = f"reviewbot could not post to the pull request: {sanitize(str(exc))}. {_ELSEWHERE}"
+        out.write(annotation("error", error) + "\n")
+        return False, True
+    out.write(f"reviewbot: posted: {published.result.describe()}\n")
+    for note in published.result.notes:
+        out.write(f"reviewbot: note: {sanitize(note)}\n")
+    return True, False

@@ -11,23 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from reviewbot.errors import CodeHostAuthError, CodeHostRejected
-from reviewbot.github.port import (
-    MAX_ANNOTATIONS_PER_REQUEST,
-    MAX_BODY_CHARS,
-    MAX_STATUS_DESCRIPTION,
-    Annotation,
-    CheckOutput,
-    Conclusion,
-    InlineComment,
-    PostedText,
-    PullFile,
-    PullFiles,
-    PullRequestInfo,
-    ReviewEvent,
-    StatusState,
-)
+from reviewbot.github import port
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
@@ -53,7 +40,7 @@ class FakeReview:
     commit_id: str
     body: str
     event: str
-    comments: list[InlineComment]
+    comments: list[port.InlineComment]
 
 
 @dataclass
@@ -64,20 +51,21 @@ class FakeCheckRun:
     conclusion: str
     title: str
     summary: str
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[port.Annotation] = field(default_factory=list)
 
 
 @dataclass
 class FakeCodeHost:
-    pull: PullRequestInfo
-    files: list[PullFile]
+    pull: port.PullRequestFacts
+    files: list[port.PullFile]
+    permissions: dict[str, str] = field(default_factory=dict)  # login -> permission
     login: str = "reviewbot[bot]"
     read_only: bool = False
     checks_allowed: bool = True
     reviews: list[FakeReview] = field(default_factory=list)
     file_comments: list[tuple[int, str, str]] = field(default_factory=list)
     issue_comments: dict[int, str] = field(default_factory=dict)
-    other_posts: list[PostedText] = field(default_factory=list)
+    other_posts: list[port.PostedText] = field(default_factory=list)
     check_runs: list[FakeCheckRun] = field(default_factory=list)
     statuses: list[tuple[str, str, str]] = field(default_factory=list)
     writes: int = 0
@@ -91,27 +79,33 @@ class FakeCodeHost:
         self.writes += 1
         if self.read_only:
             raise CodeHostAuthError("403 Resource not accessible by integration (a fork's read-only token)")
-        if len(body) > MAX_BODY_CHARS:
+        if len(body) > port.MAX_BODY_CHARS:
             raise CodeHostRejected("422 Body is too long (maximum is 65536 characters)")
 
-    def get_pull(self, number: int) -> PullRequestInfo:
+    def pull_request(self, number: int) -> port.PullRequestFacts:
         return self.pull
 
-    def list_pull_files(self, number: int) -> PullFiles:
-        return PullFiles(tuple(self.files))
+    def permission(self, login: str) -> str:
+        return self.permissions.get(login, "none")
 
-    def list_posted(self, number: int) -> list[PostedText]:
+    def list_pull_files(self, number: int) -> port.PullFiles:
+        return port.PullFiles(tuple(self.files))
+
+    def list_posted(self, number: int) -> list[port.PostedText]:
+        def ours(
+            post_id: int, kind: Literal["review", "review_comment", "issue_comment"], body: str
+        ) -> port.PostedText:
+            return port.PostedText(post_id, kind, body, self.login, True)
+
         out = list(self.other_posts)
         for r in self.reviews:
-            out.append(PostedText(r.id, "review", r.body, self.login, True))
-            out.extend(PostedText(self._id(), "review_comment", c.body, self.login, True) for c in r.comments)
-        out.extend(PostedText(i, "review_comment", b, self.login, True) for i, _, b in self.file_comments)
-        out.extend(
-            PostedText(i, "issue_comment", b, self.login, True) for i, b in self.issue_comments.items()
-        )
+            out.append(ours(r.id, "review", r.body))
+            out.extend(ours(self._id(), "review_comment", c.body) for c in r.comments)
+        out.extend(ours(i, "review_comment", b) for i, _, b in self.file_comments)
+        out.extend(ours(i, "issue_comment", b) for i, b in self.issue_comments.items())
         return out
 
-    def _check_anchor(self, c: InlineComment) -> None:
+    def _check_anchor(self, c: port.InlineComment) -> None:
         patch = next((f.patch for f in self.files if f.path == c.path), None)
         hunks = right_side_hunks(patch or "")
         hunk = next((h for h in hunks if c.line in h), None)
@@ -120,11 +114,17 @@ class FakeCodeHost:
             raise CodeHostRejected("422 Pull request review thread line must be part of the diff")
 
     def create_review(
-        self, number: int, *, commit_id: str, body: str, event: ReviewEvent, comments: Sequence[InlineComment]
+        self,
+        number: int,
+        *,
+        commit_id: str,
+        body: str,
+        event: port.ReviewEvent,
+        comments: Sequence[port.InlineComment],
     ) -> int:
         self._write(body)
         for c in comments:
-            if len(c.body) > MAX_BODY_CHARS:
+            if len(c.body) > port.MAX_BODY_CHARS:
                 raise CodeHostRejected("422 Body is too long (maximum is 65536 characters)")
             self._check_anchor(c)
         review = FakeReview(self._id(), commit_id, body, event, list(comments))
@@ -149,14 +149,14 @@ class FakeCodeHost:
         self._write(body)
         self.issue_comments[comment_id] = body
 
-    def _check_output(self, output: CheckOutput) -> None:
-        if len(output.annotations) > MAX_ANNOTATIONS_PER_REQUEST:
+    def _check_output(self, output: port.CheckOutput) -> None:
+        if len(output.annotations) > port.MAX_ANNOTATIONS_PER_REQUEST:
             raise CodeHostRejected("422 at most 50 annotations per request")
-        if len(output.summary) > MAX_BODY_CHARS - 1:
+        if len(output.summary) > port.MAX_BODY_CHARS - 1:
             raise CodeHostRejected("422 output.summary is too long")
 
     def create_check_run(
-        self, *, name: str, head_sha: str, conclusion: Conclusion, output: CheckOutput
+        self, *, name: str, head_sha: str, conclusion: port.Conclusion, output: port.CheckOutput
     ) -> int:
         self._write()
         if not self.checks_allowed:
@@ -168,14 +168,14 @@ class FakeCodeHost:
         self.check_runs.append(run)
         return run.id
 
-    def update_check_run(self, check_run_id: int, *, output: CheckOutput) -> None:
+    def update_check_run(self, check_run_id: int, *, output: port.CheckOutput) -> None:
         self._write()
         self._check_output(output)
         run = next(r for r in self.check_runs if r.id == check_run_id)
         run.annotations.extend(output.annotations)
 
-    def create_status(self, sha: str, *, state: StatusState, description: str, context: str) -> None:
+    def create_status(self, sha: str, *, state: port.StatusState, description: str, context: str) -> None:
         self._write()
-        if len(description) > MAX_STATUS_DESCRIPTION:
+        if len(description) > port.MAX_STATUS_DESCRIPTION:
             raise CodeHostRejected("422 description is too long (maximum is 140 characters)")
         self.statuses.append((sha, state, description))

@@ -59,6 +59,9 @@ class RateLimited(Transient):
 
 @dataclass
 class RetryPolicy:
+    """How hard to try: `attempts` in all (1 = no retry: the webhook receiver answers at once), a
+    backoff doubling from `backoff_s` up to `backoff_max_s` between transient failures."""
+
     attempts: int = 5
     backoff_s: float = 1.0
     backoff_max_s: float = 30.0

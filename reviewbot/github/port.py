@@ -2,7 +2,10 @@
 
 Plain frozen dataclasses go in and out, so publishing logic is tested against `FakeCodeHost`
 (`reviewbot.github.fake`) and the PyGithub adapter is tested against a real HTTP server.
-Every method raises only `reviewbot.errors.CodeHostError` and its subclasses.
+Every method raises only `reviewbot.errors.CodeHostError` and its subclasses, translated from
+GitHub's answers in one place (`reviewbot.github.pygithub_host.translate`, docs/github-rules.md):
+401/403/404 `CodeHostAuthError`, 422 `CodeHostRejected`, rate limits and 5xx a plain (retryable)
+`CodeHostError` once the adapter's own retries are spent.
 """
 
 from __future__ import annotations
@@ -25,16 +28,19 @@ MAX_PR_FILES = 3_000
 
 
 @dataclass(frozen=True)
-class PullRequestInfo:
+class PullRequestFacts:
+    """What `GET .../pulls/{n}` says that a review job needs (a comment command reviews the PR's
+    head as GitHub has it now, not as some payload said). Title and body are untrusted text."""
+
     number: int
+    state: str
+    draft: bool
     head_sha: str
+    head_ref: str
     base_sha: str
-    author: str
-    is_fork: bool
-    draft: bool = False
-    head_repo: str = ""
-    base_repo: str = ""
-    state: str = "open"
+    base_ref: str
+    title: str = ""
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,12 @@ class CheckOutput:
 class CodeHost(Protocol):
     """What a review needs from GitHub. Implementations: `PyGithubHost`, `FakeCodeHost`."""
 
-    def get_pull(self, number: int) -> PullRequestInfo: ...
+    def pull_request(self, number: int) -> PullRequestFacts: ...
+
+    def permission(self, login: str) -> str:
+        """`login`'s permission on the repository (`admin`, `maintain`, `write`, `triage`, `read`),
+        `none` when not a collaborator at all."""
+        ...
 
     def list_pull_files(self, number: int) -> PullFiles: ...
 

@@ -46,6 +46,7 @@ from reviewbot.github.summary import (
     SUMMARY_MARKER,
     Remembered,
     SummaryFacts,
+    SummaryState,
     next_state,
     parse_state,
     render_summary,
@@ -61,6 +62,9 @@ LEVELS: dict[Severity, AnnotationLevel] = {
 _MAX_ANNOTATION_MESSAGE = 60_000
 
 
+SummaryAction = Literal["created", "updated", "unchanged"]
+
+
 @dataclass(frozen=True)
 class PublishResult:
     review_id: int | None
@@ -72,11 +76,25 @@ class PublishResult:
     already_posted: int
     fixed: tuple[Remembered, ...]
     summary_comment_id: int | None
-    summary_action: Literal["created", "updated", "unchanged"]
+    summary_action: SummaryAction
     check_run_id: int | None
     status_state: str | None
     annotations: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def describe(self) -> str:
+        """One line for a log: what was posted, and where."""
+        parts = [
+            f"review {'#' + str(self.review_id) if self.review_id else 'not needed (nothing new)'}",
+            f"{self.inline} inline, {self.file_level} on files, {self.in_body} in the body",
+            f"{self.already_posted} already on the PR",
+            f"{len(self.fixed)} fixed since the last review",
+            f"summary {self.summary_action}",
+            f"check run {self.check_run_id}" if self.check_run_id else f"commit status {self.status_state}",
+        ]
+        if self.folded:
+            parts.append("GitHub refused the inline comments; they were folded into the review body")
+        return "; ".join(parts)
 
 
 def post_text(markdown: str, limit: int = MAX_BODY_CHARS) -> str:
@@ -200,6 +218,66 @@ def _publish_check(
     return None, state, 0, notes
 
 
+@dataclass(frozen=True)
+class _OnThePR:
+    """What this identity already posted: the fingerprints it said, its sticky summary."""
+
+    known: frozenset[str]
+    summary: PostedText | None
+
+    @property
+    def previous(self) -> SummaryState | None:
+        return parse_state(self.summary.body) if self.summary else None
+
+
+def _on_the_pr(host: CodeHost, pr_number: int, identity: str) -> _OnThePR:
+    trusted = _trusted(host.list_posted(pr_number), identity)
+    known: set[str] = set()
+    for post in trusted:
+        known |= parse_markers(post.body)
+    summaries = [t for t in trusted if t.kind == "issue_comment" and SUMMARY_MARKER in t.body]
+    return _OnThePR(frozenset(known), max(summaries, key=lambda t: t.id) if summaries else None)
+
+
+def _post_file_comments(host: CodeHost, pr_number: int, placed: PlacedReview, head_sha: str) -> PlacedReview:
+    """File-level comments, each its own write; one that GitHub refuses moves into the review body."""
+    posted: list[PlacedFinding] = []
+    moved: list[PlacedFinding] = []
+    for p in placed.file_level:
+        try:
+            host.create_file_comment(
+                pr_number,
+                commit_id=head_sha,
+                path=p.placement.path or p.finding.path,
+                body=post_text(comment_body(p.finding)),
+            )
+            posted.append(p)
+        except CodeHostRejected:
+            moved.append(to_body(p))
+    return PlacedReview(
+        inline=placed.inline,
+        file_level=tuple(posted),
+        body=placed.body + tuple(moved),
+        overflow=placed.overflow,
+    )
+
+
+def _post_summary(
+    host: CodeHost, pr_number: int, previous: PostedText | None, text: str
+) -> tuple[int, SummaryAction]:
+    """The sticky summary: created once, then edited in place (left alone when unchanged)."""
+    if previous is None:
+        return host.create_issue_comment(pr_number, text), "created"
+    if previous.body == text:
+        return previous.id, "unchanged"
+    try:
+        host.update_issue_comment(previous.id, text)
+        return previous.id, "updated"
+    except CodeHostAuthError:
+        # Not ours to edit after all (another app's marker): start our own.
+        return host.create_issue_comment(pr_number, text), "created"
+
+
 def publish_review(
     host: CodeHost,
     pr_number: int,
@@ -217,39 +295,12 @@ def publish_review(
     read-only token): the caller then reports locally. A missing permission for check runs and
     statuses only adds a note."""
     review = outcome_review
-    trusted = _trusted(host.list_posted(pr_number), identity)
-    known: set[str] = set()
-    for post in trusted:
-        known |= parse_markers(post.body)
-    summaries = [t for t in trusted if t.kind == "issue_comment" and SUMMARY_MARKER in t.body]
-    summary_post = max(summaries, key=lambda t: t.id) if summaries else None
-    previous = parse_state(summary_post.body) if summary_post else None
-
+    on_pr = _on_the_pr(host, pr_number, identity)
     unique = list({f.fingerprint: f for f in review.findings}.values())
-    new = [f for f in unique if f.fingerprint not in known]
+    new = [f for f in unique if f.fingerprint not in on_pr.known]
     placement_diff = pr_diff(host.list_pull_files(pr_number), diff)
     placed = place_all(new, placement_diff, settings.github.max_inline_comments)
-
-    # File-level comments first: one that GitHub refuses moves into the review body.
-    posted_files: list[PlacedFinding] = []
-    moved: list[PlacedFinding] = []
-    for p in placed.file_level:
-        try:
-            host.create_file_comment(
-                pr_number,
-                commit_id=head_sha,
-                path=p.placement.path or p.finding.path,
-                body=post_text(comment_body(p.finding)),
-            )
-            posted_files.append(p)
-        except CodeHostRejected:
-            moved.append(to_body(p))
-    placed = PlacedReview(
-        inline=placed.inline,
-        file_level=tuple(posted_files),
-        body=placed.body + tuple(moved),
-        overflow=placed.overflow,
-    )
+    placed = _post_file_comments(host, pr_number, placed, head_sha)
 
     review_id, folded = None, False
     if placed.inline or placed.body:
@@ -258,7 +309,7 @@ def publish_review(
             host, pr_number, shown, placed, head_sha=head_sha, event=_review_event(review, settings)
         )
 
-    state = next_state(previous, head_sha, unique)
+    state = next_state(on_pr.previous, head_sha, unique)
     facts = SummaryFacts(
         head_sha=head_sha,
         new=len(new),
@@ -268,21 +319,7 @@ def publish_review(
         in_body=len(placed.body) + (len(placed.inline) if folded else 0),
     )
     summary = render_summary(review, state, facts)
-    summary_text = post_text(summary)
-    action: Literal["created", "updated", "unchanged"]
-    if summary_post is None:
-        summary_id = host.create_issue_comment(pr_number, summary_text)
-        action = "created"
-    elif summary_post.body == summary_text:
-        summary_id, action = summary_post.id, "unchanged"
-    else:
-        try:
-            host.update_issue_comment(summary_post.id, summary_text)
-            summary_id, action = summary_post.id, "updated"
-        except CodeHostAuthError:
-            # Not ours to edit after all (another app's marker): start our own.
-            summary_id, action = host.create_issue_comment(pr_number, summary_text), "created"
-
+    summary_id, action = _post_summary(host, pr_number, on_pr.summary, post_text(summary))
     check_id, status, n_annotations, notes = _publish_check(host, review, settings, summary, head_sha)
     return PublishResult(
         review_id=review_id,

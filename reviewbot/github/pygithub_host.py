@@ -8,6 +8,7 @@ through its requester with explicit JSON bodies, so what we send is exactly what
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ from reviewbot.github.port import (
     PostedText,
     PullFile,
     PullFiles,
-    PullRequestInfo,
+    PullRequestFacts,
     ReviewEvent,
     StatusState,
 )
@@ -38,7 +39,7 @@ T = TypeVar("T")
 _AUTH_HINTS = {
     401: "the token is missing, expired or invalid",
     403: "the token lacks a permission (pull-requests/issues/checks: write), or is a fork's read-only token",
-    404: "the repository or pull request is not visible to this token (or does not exist)",
+    404: "the repository, pull request or installation is not visible to this token (or does not exist)",
 }
 
 
@@ -85,6 +86,17 @@ def translate(exc: Exception, now: float, what: str) -> Exception:
     if isinstance(exc, requests.RequestException):
         return Transient(f"{what}: network error: {exc}")
     return exc
+
+
+def code_host_error(exc: GithubException, what: str, now: float | None = None) -> CodeHostError:
+    """`translate` where no retry follows (the webhook receiver answers at once; a token exchange
+    is retried by the job queue): a rate limit or a 5xx is a plain, retryable `CodeHostError`."""
+    error = translate(exc, time.time() if now is None else now, what)
+    if isinstance(error, RateLimited):
+        return CodeHostError(f"GitHub rate limit: {error}")
+    if isinstance(error, CodeHostError):
+        return error
+    return CodeHostError(str(error))
 
 
 class PyGithubHost:
@@ -148,24 +160,35 @@ class PyGithubHost:
 
         return self._run("GET /user", get, write=False)
 
-    def get_pull(self, number: int) -> PullRequestInfo:
-        def get() -> PullRequestInfo:
+    def pull_request(self, number: int) -> PullRequestFacts:
+        def get() -> PullRequestFacts:
             pr = self._repo.get_pull(number)
-            head_repo = pr.head.repo.full_name if pr.head.repo is not None else ""
-            base_repo = pr.base.repo.full_name if pr.base.repo is not None else self.repo_full_name
-            return PullRequestInfo(
+            if not (pr.head.sha and pr.base.sha):
+                raise CodeHostError(f"GitHub returned pull request #{number} without head and base commits")
+            return PullRequestFacts(
                 number=pr.number,
-                head_sha=pr.head.sha,
-                base_sha=pr.base.sha,
-                author=pr.user.login,
-                is_fork=head_repo != base_repo,
-                draft=bool(pr.draft),
-                head_repo=head_repo,
-                base_repo=base_repo,
                 state=pr.state,
+                draft=bool(pr.draft),
+                head_sha=pr.head.sha,
+                head_ref=pr.head.ref or "",
+                base_sha=pr.base.sha,
+                base_ref=pr.base.ref or "",
+                title=pr.title or "",
+                body=pr.body or "",
             )
 
         return self._run(f"GET pull request #{number}", get, write=False)
+
+    def permission(self, login: str) -> str:
+        def get() -> str:
+            try:
+                return str(self._repo.get_collaborator_permission(login))
+            except GithubException as exc:
+                if exc.status == 404:  # not a collaborator at all
+                    return "none"
+                raise
+
+        return self._run(f"permission of {login} on {self.repo_full_name}", get, write=False)
 
     def list_pull_files(self, number: int) -> PullFiles:
         def get() -> PullFiles:
@@ -200,6 +223,13 @@ class PyGithubHost:
 
     # -- writes -------------------------------------------------------------------------------
 
+    def _landed(self, number: int, kind: str, body: str) -> dict[str, Any] | None:
+        """The post a write answered 5xx for, if GitHub made it after all (so a retry adds no twin)."""
+        for posted in self.list_posted(number):
+            if posted.kind == kind and posted.body == body:
+                return {"id": posted.id}
+        return None
+
     def create_review(
         self, number: int, *, commit_id: str, body: str, event: ReviewEvent, comments: Sequence[InlineComment]
     ) -> int:
@@ -210,17 +240,11 @@ class PyGithubHost:
                 item.update(start_line=c.start_line, start_side="RIGHT")
             payload["comments"].append(item)
 
-        def probe() -> dict[str, Any] | None:
-            for posted in self.list_posted(number):
-                if posted.kind == "review" and posted.body == body:
-                    return {"id": posted.id}
-            return None
-
         data = self._run(
             f"create review on #{number}",
             lambda: self._send("POST", f"/pulls/{number}/reviews", payload),
             write=True,
-            probe=probe,
+            probe=lambda: self._landed(number, "review", body),
         )
         return int(data["id"])
 
@@ -234,17 +258,11 @@ class PyGithubHost:
         return int(data["id"])
 
     def create_issue_comment(self, number: int, body: str) -> int:
-        def probe() -> dict[str, Any] | None:
-            for posted in self.list_posted(number):
-                if posted.kind == "issue_comment" and posted.body == body:
-                    return {"id": posted.id}
-            return None
-
         data = self._run(
             f"comment on #{number}",
             lambda: self._send("POST", f"/issues/{number}/comments", {"body": body}),
             write=True,
-            probe=probe,
+            probe=lambda: self._landed(number, "issue_comment", body),
         )
         return int(data["id"])
 

@@ -102,6 +102,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
 
+def _capped_list(title: str, items: list[str], cap: int) -> list[str]:
+    """A `###` section listing at most `cap` items, then how many more there are."""
+    more = [f"- … and {len(items) - cap} more"] if len(items) > cap else []
+    return ["", f"### {title}", *(f"- {item}" for item in items[:cap]), *more]
+
+
 def render_summary(review: Review, state: SummaryState, facts: SummaryFacts) -> str:
     counts = review.counts()
     # The state goes first: if the body is ever truncated, the memory of open findings survives.
@@ -125,10 +131,8 @@ def render_summary(review: Review, state: SummaryState, facts: SummaryFacts) -> 
     if review.preexisting:
         lines.append(f"{len(review.preexisting)} problem(s) exist at the base too and are not this PR's.")
     if state.fixed:
-        lines += ["", f"### Fixed since the last review ({len(state.fixed)})"]
-        lines += [f"- `{_cell(r.rule_id)}` in `{_cell(r.path) or '(change)'}`" for r in state.fixed[:50]]
-        if len(state.fixed) > 50:
-            lines.append(f"- … and {len(state.fixed) - 50} more")
+        fixed = [f"`{_cell(r.rule_id)}` in `{_cell(r.path) or '(change)'}`" for r in state.fixed]
+        lines += _capped_list(f"Fixed since the last review ({len(state.fixed)})", fixed, 50)
     if review.runs:
         lines += ["", "### What ran", "| check | status | time | detail |", "| --- | --- | ---: | --- |"]
         lines += [
@@ -137,10 +141,9 @@ def render_summary(review: Review, state: SummaryState, facts: SummaryFacts) -> 
             for r in review.runs
         ]
     if review.skipped:
-        lines += ["", f"### Skipped ({len(review.skipped)})"]
-        lines += [f"- {_cell(s)[:300]}" for s in review.skipped[:30]]
-        if len(review.skipped) > 30:
-            lines.append(f"- … and {len(review.skipped) - 30} more")
+        lines += _capped_list(
+            f"Skipped ({len(review.skipped)})", [_cell(s)[:300] for s in review.skipped], 30
+        )
     if review.errors:
         lines += ["", "### Errors"]
         lines += [f"- {_cell(e)[:500]}" for e in review.errors[:20]]

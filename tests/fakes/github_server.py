@@ -12,9 +12,12 @@
 - Identity as GitHub has it: `GET /user` answers 403 to an installation token (`ghs_…`, what
   GITHUB_TOKEN and an App's token are) and only a personal access token (`ghp_…`, `github_pat_…`)
   gets its user. `GET /app` and the installation-token exchange need the App's JWT (RS256, checked
-  against `app_public_key`). Posts are authored by `poster` (github-actions[bot], or `<slug>[bot]`
-  once the fake plays an App).
-- Failures can be injected: rate-limit 403/429 with `retry-after`, and 502s.
+  against `app_public_key`); each exchange issues a fresh `ghs_…` token for that installation
+  (404 for a removed installation), and issued tokens are accepted like `token`. Posts are
+  authored by `poster` (github-actions[bot], or `<slug>[bot]` once the fake plays an App).
+- Collaborators' permissions (`permissions`: login -> permission; anyone else is a 404), for the
+  webhook's `/reviewbot review` command.
+- Failures can be injected: rate-limit 403/429 with `retry-after`, and 5xx.
 - Every request is recorded, so tests count writes.
 
 This module is independent of reviewbot's own diff parser on purpose: a bug there must not be
@@ -26,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import secrets
 import subprocess
 import threading
 import time
@@ -80,6 +84,8 @@ class Pull:
     author: str = "octocat"
     draft: bool = False
     state: str = "open"
+    title: str | None = None  # None: GitHub's example text
+    body: str | None = None
 
 
 @dataclass
@@ -184,6 +190,7 @@ class FakeGitHub:
         self.check_runs: list[dict[str, Any]] = []
         self.statuses: list[dict[str, Any]] = []
         self.requests: list[Recorded] = []
+        self.permissions: dict[str, str] = {}  # login -> permission on the repository (else 404)
         self.read_only = False  # a fork's token
         self.checks_forbidden = False  # a token that may not create check runs (PAT, missing checks: write)
         self.viewer = "octocat"  # GET /user's login, for a personal access token only
@@ -191,6 +198,9 @@ class FakeGitHub:
         self.app_slug = "reviewbot-app"  # `GET /app`, with a JWT signed by app_public_key's key
         self.app_id = "4242"
         self.app_public_key: bytes | None = None
+        self.jwt_claims: list[dict[str, Any]] = []  # of every JWT accepted, in order
+        self.issued: dict[str, int] = {}  # installation token -> its installation
+        self.removed_installations: set[int] = set()  # their token exchange answers 404
         self.injected: list[Injected] = []
         self.flaky_rate = 0.0  # share of requests answering 502 before doing anything (seeded: reproducible)
         self._flaky = random.Random(0)
@@ -220,9 +230,16 @@ class FakeGitHub:
         return self.pulls[number].head_sha
 
     def rate_limit_next_writes(self, count: int, *, status: int = 403, retry_after: int | None = 1) -> None:
+        self._rate_limit(count, status, retry_after, writes_only=True)
+
+    def rate_limit_next_reads(self, count: int, *, status: int = 403, retry_after: int | None = 1) -> None:
+        """Rate-limit the next `count` requests of any kind."""
+        self._rate_limit(count, status, retry_after, writes_only=False)
+
+    def _rate_limit(self, count: int, status: int, retry_after: int | None, *, writes_only: bool) -> None:
         headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
         msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-        self.injected += [Injected(status, msg, headers) for _ in range(count)]
+        self.injected += [Injected(status, msg, headers, writes_only) for _ in range(count)]
 
     def fail_next(self, count: int, status: int = 502, *, writes_only: bool = False) -> None:
         self.injected += [Injected(status, "Server Error", {}, writes_only) for _ in range(count)]
@@ -287,7 +304,7 @@ class FakeGitHub:
             op = None
         if op is not None and op.operation_id.startswith("apps/"):
             self._check_jwt(auth)  # App endpoints take the App's JWT, nothing else
-        elif auth.split(" ", 1)[-1] != self.token:
+        elif auth.split(" ", 1)[-1] not in (self.token, *self.issued):
             raise RequestError(401, "Bad credentials")
         if op is None:
             raise RequestError(404, "Not Found")
@@ -344,6 +361,11 @@ class FakeGitHub:
             raise RequestError(401, f"A JSON web token could not be decoded: {exc}") from None
         if str(claims["iss"]) != self.app_id or claims["exp"] > time.time() + 600:
             raise RequestError(401, "'Issuer' or 'Expiration time' claim is invalid")
+        if claims["iat"] > time.time():
+            raise RequestError(
+                401, "'Issued at' claim ('iat') must be an Integer representing a time in the past"
+            )
+        self.jwt_claims.append(claims)
 
     def _pull(self, params: dict[str, str], key: str = "pull_number") -> Pull:
         pull = self.pulls.get(int(params[key]))
@@ -429,8 +451,13 @@ class FakeGitHub:
     def op_apps_create_installation_access_token(
         self, p: dict[str, str], q: dict[str, str], b: Any
     ) -> tuple[int, Any, dict[str, str]]:
+        installation = int(p["installation_id"])
+        if installation in self.removed_installations:
+            raise RequestError(404, "Not Found")
+        token = f"ghs_{secrets.token_hex(18)}"  # a fresh one each time, as GitHub does
+        self.issued[token] = installation
         expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
-        return 201, {"token": self.token, "expires_at": expires, "permissions": {}}, {}
+        return 201, {"token": token, "expires_at": expires, "permissions": {}}, {}
 
     def op_pulls_get(self, p: dict[str, str], q: dict[str, str], b: Any) -> tuple[int, Any, dict[str, str]]:
         pull = self._pull(p)
@@ -445,6 +472,7 @@ class FakeGitHub:
         data = json.loads(text)
         owner = self.full_name.split("/")[0]
         head_owner = pull.head_repo.split("/")[0]
+        data.update({k: v for k, v in (("title", pull.title), ("body", pull.body)) if v is not None})
         data.update(
             number=pull.number,
             state=pull.state,
@@ -463,6 +491,15 @@ class FakeGitHub:
             data[side]["repo"]["owner"] = _user(login)
             data[side]["user"] = _user(login)
         return 200, data, {}
+
+    def op_repos_get_collaborator_permission_level(
+        self, p: dict[str, str], q: dict[str, str], b: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        permission = self.permissions.get(p["username"])
+        if permission is None:
+            raise RequestError(404, f"{p['username']} is not a user")
+        user = _user(p["username"])
+        return 200, {"permission": permission, "role_name": permission, "user": user}, {}
 
     def op_pulls_list_files(
         self, p: dict[str, str], q: dict[str, str], b: Any

@@ -133,3 +133,28 @@ def test_environment_nesting_json_and_names_that_are_not_settings() -> None:
     assert s.sandbox.backend == "docker" and s.sandbox.install_command == ["pip", "install", "--user", "."]
     assert s.exclude == ["docs/**"] and s.llm.model == "m" and s.llm.provider == "openai"
     assert s.sandbox.image == "reviewbot-sandbox:latest" and s.fail_on == "error"
+
+
+def test_one_alias_table_for_every_entry_point() -> None:
+    """The flat names the README promises (REVIEWBOT_GITHUB_TOKEN, REVIEWBOT_LLM_MODEL, …) are read by
+    `load_settings` itself, so local, the Action, serve and worker all accept them."""
+    s = load_settings(
+        environ={
+            "REVIEWBOT_APP_ID": "7",
+            "REVIEWBOT_GITHUB_TOKEN": "ghp_flat",
+            "REVIEWBOT_GITHUB_API_URL": "https://ghe.example/api/v3",
+            "REVIEWBOT_LLM_PROVIDER": "openai",
+            "REVIEWBOT_LLM__MODEL": "nested",
+            "REVIEWBOT_LLM_MODEL": "flat",  # a non-empty flat name wins over its nested spelling
+            "REVIEWBOT_LLM_BASE_URL": "",  # an empty one does not count
+        },
+        overrides={"llm": {"base_url": "http://127.0.0.1:9"}},  # the command line is still above both
+    )
+    assert s.github.app_id == "7" and s.github.token is not None
+    assert (
+        s.github.token.get_secret_value() == "ghp_flat" and s.github.api_url == "https://ghe.example/api/v3"
+    )
+    assert (s.llm.provider, s.llm.model, s.llm.base_url) == ("openai", "flat", "http://127.0.0.1:9")
+    with pytest.raises(ConfigError) as bad:
+        load_settings(environ={"REVIEWBOT_LLM_PROVIDER": "gpt"})
+    assert "environment variable REVIEWBOT_LLM_PROVIDER" in str(bad.value)  # named as the user wrote it

@@ -1,4 +1,5 @@
-"""GitHub App auth against a loopback fake that verifies the JWT like GitHub (RS256, iat, exp, iss)."""
+"""GitHub App auth against the loopback fake GitHub (tests/fakes/github_server.py), which verifies
+the JWT like GitHub (RS256, iat, exp, iss) and issues a fresh token per exchange."""
 
 from __future__ import annotations
 
@@ -12,21 +13,23 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github
 from wh_helpers import settings_for
 
-from reviewbot.errors import CodeHostAuthError, ConfigError
+from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
+from tests.fakes.github_server import FakeGitHub
 from webhooks.auth import AppTokenProvider, StaticTokenProvider, token_provider
+from webhooks.events import GithubLookup
 
 
 @pytest.fixture
-def gh(rsa_key: tuple[str, bytes]) -> Iterator[FakeGitHub]:
-    with fake_github(public_key_pem=rsa_key[1]) as fake:
+def gh(rsa_key: tuple[str, bytes], tmp_path: Path) -> Iterator[FakeGitHub]:
+    with FakeGitHub(tmp_path, full_name="octo/hello") as fake:
+        fake.play_app(rsa_key[1])
         yield fake
 
 
 def test_installation_token_from_a_verified_jwt(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
-    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
     token = provider.token(42)
     assert gh.issued[token.get_secret_value()] == 42
     claims = gh.jwt_claims[0]
@@ -39,7 +42,7 @@ def test_installation_token_from_a_verified_jwt(gh: FakeGitHub, rsa_key: tuple[s
 def test_token_is_cached_until_near_expiry_then_refreshed(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
     clock = [datetime.now(UTC)]
     provider = AppTokenProvider(
-        gh.app_id, SecretStr(rsa_key[0]), gh.url, refresh_margin_s=600, clock=lambda: clock[0]
+        gh.app_id, SecretStr(rsa_key[0]), gh.base_url, refresh_margin_s=600, clock=lambda: clock[0]
     )
     first = provider.token(1)
     assert provider.token(1) == first and provider.requests == 1  # cached
@@ -53,7 +56,7 @@ def test_token_is_cached_until_near_expiry_then_refreshed(gh: FakeGitHub, rsa_ke
 
 def test_removed_installation_is_an_auth_error(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
     gh.removed_installations.add(9)
-    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
     with pytest.raises(CodeHostAuthError, match="installation 9"):
         provider.token(9)
 
@@ -64,11 +67,11 @@ def test_wrong_key_is_refused_by_github(gh: FakeGitHub) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     with pytest.raises(CodeHostAuthError, match="401"):
-        AppTokenProvider(gh.app_id, SecretStr(pem), gh.url).token(1)
+        AppTokenProvider(gh.app_id, SecretStr(pem), gh.base_url).token(1)
 
 
 def test_forget_drops_the_cached_token(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
-    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
     first = provider.token(5)
     provider.forget(5)
     assert provider.token(5) != first and provider.requests == 2
@@ -77,15 +80,16 @@ def test_forget_drops_the_cached_token(gh: FakeGitHub, rsa_key: tuple[str, bytes
 def test_installation_client_reaches_the_api_with_the_token(
     gh: FakeGitHub, rsa_key: tuple[str, bytes]
 ) -> None:
-    gh.permissions[("octo/hello", "alice")] = "admin"
-    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
-    repo = provider.github(3).get_repo("octo/hello")
-    assert repo.get_collaborator_permission("alice") == "admin"
+    gh.permissions["alice"] = "admin"
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
+    assert GithubLookup(provider).permission("octo/hello", "alice", 3) == "admin"
+    asked = [r for r in gh.requests if r.operation == "repos/get-collaborator-permission-level"]
+    assert [r.status for r in asked] == [200] and gh.issued == {provider.token(3).get_secret_value(): 3}
 
 
 def test_no_installation_id_is_a_clear_error(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
     with pytest.raises(CodeHostAuthError, match="no installation"):
-        AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url).token(None)
+        AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url).token(None)
 
 
 def test_settings_pick_the_provider(tmp_path: Path, rsa_key: tuple[str, bytes]) -> None:
@@ -108,10 +112,21 @@ def test_secrets_never_reach_the_logs(
     gh: FakeGitHub, rsa_key: tuple[str, bytes], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.url)
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
     token = provider.token(1).get_secret_value()
-    gh.permissions[("octo/hello", "alice")] = "write"
-    provider.github(1).get_repo("octo/hello").get_collaborator_permission("alice")  # PyGithub logs at DEBUG
+    gh.permissions["alice"] = "write"
+    GithubLookup(provider).permission("octo/hello", "alice", 1)  # PyGithub logs at DEBUG
     text = caplog.text + repr(provider.token(1)) + str(settings_for(Path("/tmp"), github={"token": token}))
     assert token not in text
     assert "PRIVATE KEY" not in text and rsa_key[0][40:80] not in text
+
+
+def test_a_rate_limited_token_exchange_is_worth_a_retry(gh: FakeGitHub, rsa_key: tuple[str, bytes]) -> None:
+    """403 with `retry-after` is a rate limit, not a refusal: a plain CodeHostError, which the job
+    queue retries (CodeHostAuthError would dead-letter the job at once)."""
+    gh.rate_limit_next_writes(1, status=403, retry_after=30)
+    provider = AppTokenProvider(gh.app_id, SecretStr(rsa_key[0]), gh.base_url)
+    with pytest.raises(CodeHostError, match="rate limit") as caught:
+        provider.token(1)
+    assert not isinstance(caught.value, CodeHostAuthError)
+    assert provider.token(1).get_secret_value() in gh.issued  # the retry gets its token

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import fake_github
 from wh_gitserver import make_pr_repo, serve_git
 from wh_helpers import SECRET, deliver, pr_payload, serve_receiver, settings_for, wait_until
 from wh_runners import clone_runner
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue import Queue
@@ -163,9 +163,16 @@ def test_a_signed_payload_pointing_elsewhere_never_receives_the_token(tmp_path: 
     trap = _Trap()
     queue = SqliteQueue(tmp_path / "q.sqlite3")
     try:
-        with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as git:
+        with (
+            FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh,
+            serve_git(tmp_path / "srv") as git,
+        ):
+            gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
             runner = clone_runner(
-                StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", git.url("")
+                StaticTokenProvider(SecretStr("tok"), gh.base_url),
+                gh.base_url,
+                tmp_path / "jobs",
+                git.url(""),
             )
             app = create_app(settings_for(tmp_path), queue=queue, github_client_factory=None)
             payload = _pointing_at(pr_payload(number=pr.number, head=pr.head_sha, base=pr.base_sha), trap.url)

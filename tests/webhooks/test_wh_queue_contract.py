@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 from rq import SimpleWorker
+from wh_helpers import review_job as job
 from wh_helpers import wait_until
 from wh_runners import ScriptedRunner
 
@@ -21,19 +22,6 @@ from webhooks.queue import Queue, RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 
 RETRY_AT_ONCE = RetryPolicy(max_attempts=3, base_delay_s=0)
-
-
-def job(delivery: str, head: str = "a" * 40, pr: int = 1) -> ReviewJob:
-    return ReviewJob(
-        delivery_id=delivery,
-        trigger="pull_request",
-        repo_full_name="octo/hello",
-        pr_number=pr,
-        head_sha=head,
-        base_sha="b" * 40,
-        base_ref="main",
-        installation_id=1,
-    )
 
 
 @dataclass

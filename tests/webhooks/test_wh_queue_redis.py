@@ -9,33 +9,20 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from rq import SimpleWorker
-from wh_fakegithub import fake_github, serve_app
 from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import RedisServer, deliver, pr_payload, settings_for
+from wh_helpers import RedisServer, deliver, pr_payload, serve_app, settings_for
+from wh_helpers import review_job as job
 from wh_runners import ScriptedRunner, clone_runner
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
-from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
 
 pytestmark = pytest.mark.redis
 
 NOW = RetryPolicy(max_attempts=3, base_delay_s=0)  # retry at once: burst workers do not wait
-
-
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
-    return ReviewJob(
-        delivery_id=delivery,
-        trigger="pull_request",
-        repo_full_name="octo/hello",
-        pr_number=pr,
-        head_sha=head,
-        base_sha=base,
-        base_ref="main",
-        installation_id=1,
-    )
 
 
 def burst(queue: RedisQueue, runner: object) -> None:
@@ -53,9 +40,10 @@ def test_dedupe_outlives_the_finished_job(redis_server: RedisServer) -> None:
 def test_forking_worker_clones_and_publishes(tmp_path: Path, redis_server: RedisServer) -> None:
     pr = make_pr_repo(tmp_path)
     q = RedisQueue(redis_server.url, retry=NOW)
-    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh, serve_git(tmp_path / "srv") as srv:
+        gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
         runner = clone_runner(
-            StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", srv.url("")
+            StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", srv.url("")
         )
         q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))
         run_worker(redis_server.url, runner, burst=True)  # RQ's default Worker: a forked horse per job

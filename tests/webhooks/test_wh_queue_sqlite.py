@@ -10,30 +10,19 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github
 from wh_gitserver import make_pr_repo, push_new_head, serve_git
+from wh_helpers import review_job as job
 from wh_helpers import wait_until
 from wh_runners import ScriptedRunner, clone_runner
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+from webhooks.runner import CloneReviewPublishRunner
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
-
-
-def job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
-    return ReviewJob(
-        delivery_id=delivery,
-        trigger="pull_request",
-        repo_full_name="octo/hello",
-        pr_number=pr,
-        head_sha=head,
-        base_sha=base,
-        base_ref="main",
-        installation_id=1,
-    )
 
 
 @pytest.fixture
@@ -191,8 +180,15 @@ def test_prune_keeps_the_dedupe_window(tmp_path: Path) -> None:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[tuple[FakeGitHub, str, object]]:
     pr = make_pr_repo(tmp_path)
-    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh, serve_git(tmp_path / "srv") as srv:
+        gh.open_pull(pr.number, pr.base_sha, pr.head_sha)
         yield gh, srv.url(""), pr  # the git host: <url>/octo/hello.git
+
+
+def _clone_runner(tmp_path: Path, gh: FakeGitHub, git_url: str) -> CloneReviewPublishRunner[list[str]]:
+    return clone_runner(
+        StaticTokenProvider(SecretStr("tok"), gh.base_url), gh.base_url, tmp_path / "jobs", git_url
+    )
 
 
 def test_worker_clones_reviews_and_publishes_once(
@@ -200,7 +196,7 @@ def test_worker_clones_reviews_and_publishes_once(
 ) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
+    runner = _clone_runner(tmp_path, gh, url)
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
@@ -216,8 +212,8 @@ def test_worker_clones_reviews_and_publishes_once(
 def test_github_5xx_on_publish_is_retried(tmp_path: Path, world: tuple[FakeGitHub, str, object]) -> None:
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
-    runner = clone_runner(StaticTokenProvider(SecretStr("tok"), gh.url), gh.url, tmp_path / "jobs", url)
-    gh.fail_next.append(502)
+    runner = _clone_runner(tmp_path, gh, url)
+    gh.fail_next(1, 502)
     q.enqueue(job("d1", head=pr.head_sha, base=pr.base_sha, pr=pr.number))  # type: ignore[attr-defined]
     pool = run_pool(q, runner)
     try:
@@ -233,8 +229,8 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     gh, url, pr = world
     q = SqliteQueue(tmp_path / "j.sqlite3", retry=FAST)
     gate = threading.Event()
-    tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
-    inner = clone_runner(tokens, gh.url, tmp_path / "jobs", url)
+    tokens = StaticTokenProvider(SecretStr("tok"), gh.base_url)
+    inner = clone_runner(tokens, gh.base_url, tmp_path / "jobs", url)
     from wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
@@ -286,7 +282,7 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
     from webhooks.runner import CloneReviewPublishRunner
 
     runner = CloneReviewPublishRunner(
-        StaticTokenProvider(SecretStr("tok"), gh.url),
+        StaticTokenProvider(SecretStr("tok"), gh.base_url),
         review,
         publish,
         git_url=url,

@@ -1,4 +1,5 @@
-"""The receiver over real HTTP on loopback, with a real SQLite queue and a fake GitHub API."""
+"""The receiver over real HTTP on loopback, with a real SQLite queue and the fake GitHub API
+(tests/fakes/github_server.py) for the comment command's questions."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github, pr_object, serve_app
-from wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, settings_for
+from wh_gitserver import PrRepo, make_pr_repo
+from wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, serve_app, settings_for
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.app import MAX_BODY_BYTES, create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue_sqlite import SqliteQueue
@@ -21,8 +23,10 @@ HEAD, BASE = "c" * 40, "d" * 40
 
 
 class Env:
-    def __init__(self, url: str, queue: SqliteQueue, gh: FakeGitHub, client: httpx.Client) -> None:
-        self.url, self.queue, self.gh, self.client = url, queue, gh, client
+    def __init__(
+        self, url: str, queue: SqliteQueue, gh: FakeGitHub, pr: PrRepo, client: httpx.Client
+    ) -> None:
+        self.url, self.queue, self.gh, self.pr, self.client = url, queue, gh, pr, client
 
     def send(self, event: str, payload: dict[str, Any] | bytes, **kw: Any) -> httpx.Response:
         return deliver(self.client, self.url, event, payload, **kw)
@@ -32,23 +36,28 @@ class Env:
 def env(tmp_path: Path) -> Iterator[Env]:
     settings = settings_for(tmp_path)
     queue = SqliteQueue(tmp_path / "q.sqlite3")
-    with fake_github(static_tokens={"tok"}) as gh:
-        tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
+    pr = make_pr_repo(tmp_path)
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh:
+        tokens = StaticTokenProvider(SecretStr("tok"), gh.base_url)
         app = create_app(
             settings, queue=queue, github_client_factory=tokens, health_checks={"docker": lambda: None}
         )
         with serve_app(app) as url, httpx.Client(timeout=30) as client:
-            yield Env(url, queue, gh, client)
+            yield Env(url, queue, gh, pr, client)
 
 
 def test_pull_request_opened_is_enqueued_durably_then_202(env: Env) -> None:
-    r = env.send("pull_request", pr_payload(head=HEAD, base=BASE), delivery="del-1")
+    payload = pr_payload(head=HEAD, base=BASE)
+    r = env.send("pull_request", payload, delivery="del-1")
     assert r.status_code == 202, r.text
     assert r.json()["outcome"] == "enqueued"
     rec = env.queue.get("del-1")
     assert rec is not None and rec.state == "queued"
     assert rec.job.head_sha == HEAD and rec.job.base_sha == BASE and rec.job.installation_id == 1
     assert rec.job.repo_full_name == "octo/hello" and "clone_url" not in rec.job.model_dump()
+    # What the PR says about itself travels with the job, for the LLM policy's prompt.
+    pr = payload["pull_request"]
+    assert (rec.job.title, rec.job.body, rec.job.head_ref) == (pr["title"], pr["body"], pr["head"]["ref"])
 
 
 def test_redelivery_is_deduplicated(env: Env) -> None:
@@ -174,38 +183,54 @@ def test_form_encoded_payload(env: Env) -> None:
 
 
 def test_comment_command_from_a_writer_enqueues_the_prs_current_head(env: Env) -> None:
-    env.gh.permissions[("octo/hello", "alice")] = "write"
-    env.gh.pulls[("octo/hello", 7)] = pr_object(
-        "octo/hello", 7, HEAD, BASE, "https://github.com/octo/hello.git"
-    )
+    env.gh.permissions["alice"] = "write"
+    pull = env.gh.open_pull(7, env.pr.base_sha, env.pr.head_sha)
+    pull.title, pull.body = "Add zero", "It was missing."
     r = env.send(
         "issue_comment", comment_payload(body="LGTM?\n/reviewbot review\n", login="alice"), delivery="c1"
     )
     assert r.status_code == 202, r.text
     rec = env.queue.get("c1")
-    assert rec is not None and rec.job.head_sha == HEAD and rec.job.requested_by == "alice"
-    assert rec.job.trigger == "issue_comment"
+    assert rec is not None and rec.job.head_sha == env.pr.head_sha and rec.job.requested_by == "alice"
+    assert rec.job.base_sha == env.pr.base_sha and rec.job.trigger == "issue_comment"
+    assert (rec.job.title, rec.job.body) == ("Add zero", "It was missing.")  # as GitHub says now
+
+
+def test_comment_command_on_a_closed_pull_request_is_ignored(env: Env) -> None:
+    env.gh.permissions["alice"] = "admin"
+    env.gh.open_pull(7, env.pr.base_sha, env.pr.head_sha).state = "closed"
+    r = env.send("issue_comment", comment_payload(body="/reviewbot review", login="alice"))
+    assert r.status_code == 200 and r.json()["message"] == "ignored: pull request #7 is closed"
 
 
 @pytest.mark.parametrize("permission", ["read", "triage", None])
 def test_comment_command_from_a_reader_or_stranger_is_ignored(env: Env, permission: str | None) -> None:
     if permission:
-        env.gh.permissions[("octo/hello", "mallory")] = permission
+        env.gh.permissions["mallory"] = permission
     r = env.send("issue_comment", comment_payload(body="/reviewbot review", login="mallory"))
     assert r.status_code == 200 and "needs write" in r.json()["message"]
     assert env.queue.stats().queued == 0
 
 
 def test_comment_without_the_command_makes_no_api_call(env: Env) -> None:
-    env.gh.fail_next.append(500)  # would surface as 503 if any call were made
+    env.gh.fail_next(1, 500)  # would surface as 503 if any call were made
     r = env.send("issue_comment", comment_payload(body="please /reviewbot reviewing", login="alice"))
     assert r.status_code == 200 and "no /reviewbot review command" in r.json()["message"]
 
 
 def test_comment_command_when_github_fails_is_503(env: Env) -> None:
-    env.gh.fail_next.append(502)
+    env.gh.fail_next(1, 502)
     r = env.send("issue_comment", comment_payload(body="/reviewbot review", login="alice"))
     assert r.status_code == 503 and "GitHub API failed" in r.json()["message"]
+    assert len(env.gh.requests) == 1  # no retries inside the request: GitHub can redeliver
+
+
+def test_comment_command_when_github_rate_limits_is_503_not_refused(env: Env) -> None:
+    """A rate limit (403 + retry-after) is "try again later", not "no access" (docs/github-rules.md)."""
+    env.gh.permissions["alice"] = "write"
+    env.gh.rate_limit_next_reads(1, status=403, retry_after=60)
+    r = env.send("issue_comment", comment_payload(body="/reviewbot review", login="alice"))
+    assert r.status_code == 503 and "rate limit" in r.json()["message"]
 
 
 def test_queue_unavailable_is_503_not_a_lost_job(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wh_fakegithub import fake_github
 from wh_gitserver import make_pr_repo, serve_git
 from wh_helpers import wait_until
 
+from tests.fakes.github_server import FakeGitHub
 from webhooks.jobs import ReviewJob
 from webhooks.queue_sqlite import SqliteQueue
 
@@ -32,22 +32,23 @@ def test_kill_9_mid_job_then_restart_completes_every_job_once(tmp_path: Path) ->
     jobs.mkdir()
     markers.mkdir()
     queue = SqliteQueue(db)
-    with fake_github(static_tokens={"tok"}) as gh, serve_git(tmp_path / "srv") as srv:
-        for i in range(5):
-            (pr.bare.parent / f"hello{i}.git").symlink_to(pr.bare)  # five repositories, one history
+    numbers = [pr.number + i for i in range(5)]  # five PRs: no supersede between them
+    with FakeGitHub(pr.bare, full_name="octo/hello", token="tok") as gh, serve_git(tmp_path / "srv") as srv:
+        for i, number in enumerate(numbers):
+            gh.open_pull(number, pr.base_sha, pr.head_sha)
             queue.enqueue(
                 ReviewJob(
                     delivery_id=f"d{i}",
                     trigger="pull_request",
-                    repo_full_name=f"octo/hello{i}",  # five PRs: no supersede between them
-                    pr_number=pr.number,
+                    repo_full_name="octo/hello",
+                    pr_number=number,
                     head_sha=pr.head_sha,
                     base_sha=pr.base_sha,
                     base_ref="main",
                     installation_id=1,
                 )
             )
-        first = _start(db, gh.url, jobs, markers, srv.url(""), hold=True)
+        first = _start(db, gh.base_url, jobs, markers, srv.url(""), hold=True)
         try:
             wait_until(lambda: len(list(markers.iterdir())) == 2, timeout=60)  # two jobs mid-review
         finally:
@@ -56,13 +57,12 @@ def test_kill_9_mid_job_then_restart_completes_every_job_once(tmp_path: Path) ->
         assert first.returncode == -signal.SIGKILL
         assert queue.stats().running == 2 and gh.reviews == []  # nothing posted, two leases orphaned
 
-        second = _start(db, gh.url, jobs, markers, srv.url(""), hold=False)
+        second = _start(db, gh.base_url, jobs, markers, srv.url(""), hold=False)
         try:
             wait_until(lambda: queue.stats().done == 5, timeout=90)
         finally:
             second.send_signal(signal.SIGKILL)
             second.wait(10)
-    repos = sorted(r["repo"] for r in gh.reviews)
-    assert repos == [f"octo/hello{i}" for i in range(5)]  # every job posted exactly once
+    assert sorted(r["_pull"] for r in gh.reviews) == numbers  # every job posted exactly once
     attempts = sorted(queue.get(f"d{i}").attempts for i in range(5))  # type: ignore[union-attr]
     assert attempts == [1, 1, 1, 2, 2]  # the two killed mid-job ran again, the rest once

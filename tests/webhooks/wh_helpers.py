@@ -20,6 +20,7 @@ import pytest
 
 from reviewbot.settings import Settings, load_settings
 from tests.shared_data import SHARED
+from webhooks.jobs import ReviewJob
 from webhooks.signature import sign
 
 SHARED = SHARED / "github" / "webhooks"
@@ -91,6 +92,20 @@ def deliver(
     return client.post(f"{url}/webhook", content=body, headers=headers)
 
 
+def review_job(delivery: str, head: str = "a" * 40, pr: int = 1, base: str = "b" * 40) -> ReviewJob:
+    """A pull_request job for octo/hello (installation 1)."""
+    return ReviewJob(
+        delivery_id=delivery,
+        trigger="pull_request",
+        repo_full_name="octo/hello",
+        pr_number=pr,
+        head_sha=head,
+        base_sha=base,
+        base_ref="main",
+        installation_id=1,
+    )
+
+
 def settings_for(tmp: Path, **overrides: Any) -> Settings:
     base: dict[str, Any] = {"webhook_secret": SECRET, "data_dir": str(tmp / "data")}
     base.update(overrides)
@@ -136,6 +151,21 @@ def start_reviewbot(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+@contextlib.contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """Any WSGI app under werkzeug's server on a free loopback port, in a thread; yields its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
 
 
 @contextlib.contextmanager

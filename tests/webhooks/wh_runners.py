@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import git
 import httpx
@@ -21,7 +20,9 @@ def diff_review(root: Path, job: ReviewJob) -> list[str]:
     return sorted(git.Repo(root).git.diff("--name-only", job.base_sha, job.head_sha).split())
 
 
-def http_publisher(api_url: str) -> Callable[[Any, ReviewJob, TokenProvider], None]:
+def http_publisher(api_url: str) -> Callable[[list[str], ReviewJob, TokenProvider], None]:
+    """Posts a review naming the files, to the fake GitHub (tests/fakes/github_server.py)."""
+
     def publish(files: list[str], job: ReviewJob, tokens: TokenProvider) -> None:
         token = tokens.token(job.installation_id).get_secret_value()
         r = httpx.post(
@@ -30,7 +31,6 @@ def http_publisher(api_url: str) -> Callable[[Any, ReviewJob, TokenProvider], No
                 "commit_id": job.head_sha,
                 "event": "COMMENT",
                 "body": "files: " + ",".join(files),
-                "delivery": job.delivery_id,
             },
             headers={"Authorization": f"token {token}"},
             timeout=30,
@@ -46,7 +46,7 @@ def http_publisher(api_url: str) -> Callable[[Any, ReviewJob, TokenProvider], No
 
 def clone_runner(
     tokens: TokenProvider, api_url: str, work_dir: Path, git_url: str
-) -> CloneReviewPublishRunner:
+) -> CloneReviewPublishRunner[list[str]]:
     return CloneReviewPublishRunner(
         tokens, diff_review, http_publisher(api_url), git_url=git_url, work_dir=work_dir
     )

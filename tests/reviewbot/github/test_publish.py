@@ -14,7 +14,7 @@ from reviewbot.core.review import Review, RunStatus, ToolRun
 from reviewbot.errors import CodeHostAuthError, CodeHostRejected
 from reviewbot.github.fake import FakeCodeHost
 from reviewbot.github.limits import RetryPolicy
-from reviewbot.github.port import PullFile, PullRequestInfo
+from reviewbot.github.port import PullFile, PullRequestFacts
 from reviewbot.github.publish import PublishResult, publish_review
 from reviewbot.github.pygithub_host import PyGithubHost
 from reviewbot.settings import Settings, load_settings
@@ -275,7 +275,7 @@ class DisagreeingHost(FakeCodeHost):
 
 def test_422_anyway_folds_comments_into_the_body(pr: PR) -> None:
     files = [PullFile("app.py", "modified", pr.host().list_pull_files(9).files[0].patch)]
-    host = DisagreeingHost(PullRequestInfo(9, pr.head, "b", "octocat", False), files)
+    host = DisagreeingHost(PullRequestFacts(9, "open", False, pr.head, "feature", "b", "main"), files)
     finding = f("F401", line=5)
     result = publish_review(
         host, 9, review_of(finding), pr.diff, load_settings(), head_sha=pr.head, identity=host.login

@@ -32,11 +32,14 @@ def host(gh: FakeGitHub, clock: FakeClock | None = None, token: str | None = Non
     )
 
 
-def test_reads_pull_info_and_paginated_files(repo: GitRepo, fake_github: FakeGitHub) -> None:
+def test_reads_pull_facts_and_paginated_files(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github, files=130)  # more than one page of 100
+    fake_github.pulls[5].title, fake_github.pulls[5].body = "Add d", "Why: because"
     h = host(fake_github)
-    pr = h.get_pull(5)
-    assert pr.head_sha == repo.git("rev-parse", "feature").strip() and not pr.is_fork
+    pr = h.pull_request(5)
+    assert pr.head_sha == repo.git("rev-parse", "feature").strip()
+    assert pr.base_sha == repo.git("rev-parse", "main").strip()
+    assert (pr.number, pr.state, pr.draft, pr.title, pr.body) == (5, "open", False, "Add d", "Why: because")
     files = h.list_pull_files(5)
     assert len(files.files) == 130 and not files.truncated
     mod = next(f for f in files.files if f.path == "mod.py")
@@ -55,7 +58,7 @@ def test_large_patch_is_absent(repo: GitRepo, fake_github: FakeGitHub) -> None:
 def test_review_off_the_diff_is_rejected_whole(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github)
     h = host(fake_github)
-    sha = h.get_pull(5).head_sha
+    sha = h.pull_request(5).head_sha
     good, bad = InlineComment("mod.py", 2, "fine"), InlineComment("mod.py", 2, "multi", start_line=1)
     h.create_review(5, commit_id=sha, body="ok", event="COMMENT", comments=[good])
     with pytest.raises(CodeHostRejected, match="part of the diff"):
@@ -69,13 +72,13 @@ def test_review_off_the_diff_is_rejected_whole(repo: GitRepo, fake_github: FakeG
 def test_bad_token_is_a_clear_auth_error(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github)
     with pytest.raises(CodeHostAuthError, match=r"401 Bad credentials.*invalid"):
-        host(fake_github, token="wrong").get_pull(5)
+        host(fake_github, token="wrong").pull_request(5)
 
 
 def test_unknown_pull_is_404_auth_error(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github)
     with pytest.raises(CodeHostAuthError, match="404"):
-        host(fake_github).get_pull(99)
+        host(fake_github).pull_request(99)
 
 
 def test_fork_token_write_is_403(repo: GitRepo, fake_github: FakeGitHub) -> None:
@@ -107,13 +110,13 @@ def test_persistent_5xx_is_a_code_host_error(repo: GitRepo, fake_github: FakeGit
     open_pr(repo, fake_github)
     fake_github.fail_next(10, 503)
     with pytest.raises(CodeHostError, match="kept failing after 4 attempts"):
-        host(fake_github).get_pull(5)
+        host(fake_github).pull_request(5)
 
 
 def test_check_run_annotations_limit_and_append(repo: GitRepo, fake_github: FakeGitHub) -> None:
     open_pr(repo, fake_github)
     h = host(fake_github)
-    sha = h.get_pull(5).head_sha
+    sha = h.pull_request(5).head_sha
     ann = tuple(Annotation("mod.py", 1, 1, "warning", f"m{i}") for i in range(51))
     with pytest.raises(CodeHostRejected):
         h.create_check_run(
@@ -141,3 +144,21 @@ def test_get_user_is_refused_for_installation_tokens_and_answers_a_pat(
         host(fake_github).whoami()  # ghs_ token: GitHub has no user behind it
     fake_github.token, fake_github.viewer = "ghp_personal", "someone"
     assert host(fake_github).whoami() == "someone"
+
+
+def test_permission_of_a_collaborator_and_of_a_stranger(repo: GitRepo, fake_github: FakeGitHub) -> None:
+    open_pr(repo, fake_github)
+    fake_github.permissions["alice"] = "write"
+    h = host(fake_github)
+    assert h.permission("alice") == "write"
+    assert h.permission("mallory") == "none"  # GitHub answers 404: not a collaborator at all
+
+
+def test_a_rate_limit_is_retryable_not_an_auth_error(repo: GitRepo, fake_github: FakeGitHub) -> None:
+    """A 403 that is a rate limit is waited out, then (limit still there) a plain CodeHostError:
+    never CodeHostAuthError, which nobody retries (docs/github-rules.md, "Secondary rate limits")."""
+    open_pr(repo, fake_github)
+    fake_github.rate_limit_next_reads(10, status=403, retry_after=1)
+    with pytest.raises(CodeHostError, match="rate limit") as caught:
+        host(fake_github).pull_request(5)
+    assert not isinstance(caught.value, CodeHostAuthError)
