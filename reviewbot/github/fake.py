@@ -8,30 +8,19 @@ token. Everything written is kept in plain lists for assertions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reviewbot.core.diff import parse_hunks
 from reviewbot.errors import CodeHostAuthError, CodeHostRejected
 from reviewbot.github import port
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
-
 
 def right_side_hunks(patch: str) -> list[set[int]]:
-    """Head-side line numbers (added or context) of each hunk of a GitHub `patch`."""
-    hunks: list[set[int]] = []
-    line = 0
-    for text in patch.split("\n"):
-        match = _HUNK.match(text)
-        if match:
-            hunks.append(set())
-            line = int(match.group(1))
-        elif hunks and text[:1] in (" ", "+"):
-            hunks[-1].add(line)
-            line += 1
-    return hunks
+    """Head-side line numbers (added or context) of each hunk of a GitHub `patch`, read by
+    reviewbot's one diff reader (`reviewbot.core.diff.parse_hunks`)."""
+    return [set(h.head_lines) for h in parse_hunks(patch)]
 
 
 @dataclass

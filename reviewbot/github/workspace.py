@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.adapters.git_runner import GitError, run_git
+from reviewbot.adapters.git_workspace import GitWorkspace
 from reviewbot.errors import WorkspaceError
 
 
@@ -72,12 +73,7 @@ def ensure_commits(workspace: Path, base_sha: str, head_sha: str, *, remote: str
 
 
 def file_at(workspace: Path, rev: str, path: str) -> str | None:
-    """Text of `path` at `rev`, or None if it does not exist there."""
-    result = git(workspace, "show", f"{rev}:{path}", check=False)
-    if result.returncode != 0:
-        if "does not exist" in result.stderr or "exists on disk, but not in" in result.stderr:
-            return None
-        if not has_commit(workspace, rev):
-            raise WorkspaceError(f"cannot read {path} at {rev}: {result.stderr.strip()}")
-        return None
-    return result.stdout
+    """Text of the regular file `path` at `rev`; None if it is absent there or not a regular file (a
+    symlink's target is not configuration). Read by the one git reader, `GitWorkspace.read_at`."""
+    data = GitWorkspace(workspace).read_at(rev, path)
+    return None if data is None else data.decode("utf-8", "replace")

@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from reviewbot.core.diff import parse_hunks
+from reviewbot.github.fake import right_side_hunks
 from tests.fakes import openapi
 
 MAX_BODY = 65_536
@@ -100,12 +100,6 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, check=True, errors="surrogateescape"
     ).stdout
-
-
-def right_side_hunks(patch: str) -> list[set[int]]:
-    """Head-side lines (added or context) of each hunk of a `files[].patch`, read by reviewbot's own
-    diff reader (`reviewbot.core.diff.parse_hunks`)."""
-    return [set(h.head_lines) for h in parse_hunks(patch)]
 
 
 def pull_files(repo: Path, base: str, head: str, max_patch_chars: int) -> list[dict[str, Any]]:
