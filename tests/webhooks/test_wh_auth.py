@@ -12,10 +12,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github
-from wh_helpers import settings_for
 
 from reviewbot.errors import CodeHostAuthError, ConfigError
+from tests.webhooks.wh_fakegithub import FakeGitHub, fake_github
+from tests.webhooks.wh_helpers import settings_for
 from webhooks.auth import AppTokenProvider, StaticTokenProvider, token_provider
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from wh_gitserver import git, make_pr_repo, serve_git
 
+from tests.webhooks.wh_gitserver import git, make_pr_repo, serve_git
 from webhooks.clone import (
     check_clone_url,
     clone_pr,
@@ -110,7 +110,7 @@ def test_unknown_head_is_a_permanent_clone_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_is_retryable(tmp_path: Path) -> None:
-    from wh_helpers import free_port
+    from tests.webhooks.wh_helpers import free_port
 
     with pytest.raises(CloneError) as err:
         clone_pr(f"http://127.0.0.1:{free_port()}/x.git", "a" * 40, "b" * 40, tmp_path / "c", token=None)

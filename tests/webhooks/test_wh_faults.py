@@ -22,10 +22,18 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
-from wh_gitserver import git, make_pr_repo, serve_git
-from wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 from tests.fakes.github_server import FakeGitHub
+from tests.webhooks.wh_gitserver import git, make_pr_repo, serve_git
+from tests.webhooks.wh_helpers import (
+    SECRET,
+    answers,
+    deliver,
+    free_port,
+    pr_payload,
+    start_reviewbot,
+    wait_until,
+)
 from webhooks.lifecycle import clone_prefix, sweep_stale_clones
 from webhooks.queue import Queue
 from webhooks.queue_redis import RedisQueue

@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import fake_github
-from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import SECRET, deliver, pr_payload, serve_receiver, settings_for, wait_until
-from wh_runners import clone_runner
 
+from tests.webhooks.wh_fakegithub import fake_github
+from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
+from tests.webhooks.wh_helpers import SECRET, deliver, pr_payload, serve_receiver, settings_for, wait_until
+from tests.webhooks.wh_runners import clone_runner
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue import Queue

@@ -9,8 +9,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel
 from referencing import Registry, Resource
-from wh_helpers import EXAMPLES, SHARED
 
+from tests.webhooks.wh_helpers import EXAMPLES, SHARED
 from webhooks.events import decide
 from webhooks.payloads import InstallationEvent, IssueCommentEvent, PingEvent, PullRequestEvent
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 from rq import SimpleWorker
-from wh_helpers import wait_until
-from wh_runners import ScriptedRunner
 
+from tests.webhooks.wh_helpers import wait_until
+from tests.webhooks.wh_runners import ScriptedRunner
 from webhooks.errors import JobSuperseded, PermanentJobError, RetryableJobError
 from webhooks.jobs import JobContext, ReviewJob, ReviewJobRunner
 from webhooks.queue import Queue, RetryPolicy

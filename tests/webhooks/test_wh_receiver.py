@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from wh_fakegithub import FakeGitHub, fake_github, pr_object, serve_app
-from wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, settings_for
 
+from tests.webhooks.wh_fakegithub import FakeGitHub, fake_github, pr_object, serve_app
+from tests.webhooks.wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, settings_for
 from webhooks.app import MAX_BODY_BYTES, create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue_sqlite import SqliteQueue

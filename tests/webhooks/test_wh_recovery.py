@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wh_fakegithub import fake_github
-from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import wait_until
-
+from tests.webhooks.wh_fakegithub import fake_github
+from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
+from tests.webhooks.wh_helpers import wait_until
 from webhooks.jobs import ReviewJob
 from webhooks.queue_sqlite import SqliteQueue
 

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from llm_harness import make_repo, review_with_llm, settings_for
 
 from reviewbot.agent.loop import Limits, StopReason
 from reviewbot.core.finding import Severity
 from tests.fakes.llm_server import Call, LLMServer, Step, Turn, call, calls, scripted, text
+from tests.reviewbot.llm.llm_harness import make_repo, review_with_llm, settings_for
 
 HEAD = {
     "calc.py": "def add(a, b):\n    return a + b\n\n\n"
