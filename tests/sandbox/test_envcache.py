@@ -27,7 +27,7 @@ SYS_PATH_PROBE = (
 
 
 def test_lru_victims_oldest_first_until_under_the_cap() -> None:
-    entries = {
+    entries: dict[str, dict[str, float]] = {
         "a": {"size": 40, "last_use": 1},
         "b": {"size": 40, "last_use": 3},
         "c": {"size": 40, "last_use": 2},

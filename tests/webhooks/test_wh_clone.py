@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tests.webhooks.wh_gitserver import git, make_pr_repo, serve_git
+from tests.support.git import git, rev
+from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
 from webhooks.clone import (
     check_clone_url,
     clone_pr,
@@ -299,7 +300,7 @@ def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None
         text=True,
         check=True,
     ).stdout.strip()
-    app = git(pr.bare, "rev-parse", f"{pr.head_sha}:app.py")
+    app = rev(pr.bare, f"{pr.head_sha}:app.py")
     sub = _mktree(pr.bare, f"100644 blob {blob}\t.git\n100644 blob {app}\tx.py\n")
     tree = _mktree(pr.bare, f"100644 blob {app}\tapp.py\n040000 tree {sub}\tsub\n")
     evil = git(
@@ -314,7 +315,7 @@ def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None
         pr.base_sha,
         "-m",
         "x",
-    )
+    ).strip()
     git(pr.bare, "update-ref", f"refs/pull/{pr.number}/head", evil)
     with serve_git(tmp_path / "srv") as srv:
         err = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, head=evil)

@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from tests.fakes.github_server import FakeGitHub
-from tests.webhooks.wh_gitserver import git, make_pr_repo, serve_git
+from tests.support.git import git, rev
+from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
 from tests.webhooks.wh_helpers import (
     SECRET,
     answers,
@@ -72,7 +73,7 @@ def _push_slow_test(pr: object, tmp: Path) -> str:
     (work / "test_slow.py").write_text(SLOW_TEST)
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "slow test")
-    sha = git(work, "rev-parse", "HEAD")
+    sha = rev(work)
     git(work, "push", "-q", "origin", f"HEAD:refs/pull/{pr.number}/head")  # type: ignore[attr-defined]
     return sha
 

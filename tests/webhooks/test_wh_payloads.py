@@ -10,7 +10,8 @@ import pytest
 from pydantic import BaseModel
 from referencing import Registry, Resource
 
-from tests.webhooks.wh_helpers import EXAMPLES, SHARED
+from tests.shared_data import SHARED
+from tests.webhooks.wh_helpers import EXAMPLES
 from webhooks.events import decide
 from webhooks.payloads import InstallationEvent, IssueCommentEvent, PingEvent, PullRequestEvent
 

@@ -63,7 +63,8 @@ def _redis(url: str) -> Backend:
     q = RedisQueue(url, retry=RETRY_AT_ONCE)
 
     def drain(runner: ReviewJobRunner) -> None:
-        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)
+        # run_worker's hint says rq.Worker; SimpleWorker (no fork) is its rq.BaseWorker sibling
+        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)  # type: ignore[arg-type]
 
     return Backend(q, drain, lambda: [r.job.delivery_id for r in q.dead_letters()])
 
