@@ -1,5 +1,5 @@
-"""Fixtures for the webhook bot's tests (the helper modules next to this file are imported by their
-full name, `tests.webhooks.wh_*`)."""
+"""Fixtures for the webhook bot's tests (the helper modules next to this file, wh_*.py, are modules
+of this package: `from .wh_helpers import ...`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.webhooks.wh_helpers import redis_server
+from .wh_helpers import redis_server
 
 __all__ = ["redis_server"]
 

@@ -14,9 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from reviewbot.errors import CodeHostAuthError, ConfigError
-from tests.webhooks.wh_fakegithub import FakeGitHub, fake_github
-from tests.webhooks.wh_helpers import settings_for
 from webhooks.auth import AppTokenProvider, StaticTokenProvider, token_provider
+
+from .wh_fakegithub import FakeGitHub, fake_github
+from .wh_helpers import settings_for
 
 
 @pytest.fixture

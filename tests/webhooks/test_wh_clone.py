@@ -13,7 +13,6 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.git import git, rev
-from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
 from webhooks.clone import (
     check_clone_url,
     clone_pr,
@@ -23,6 +22,8 @@ from webhooks.clone import (
     repo_clone_url,
 )
 from webhooks.errors import CloneError
+
+from .wh_gitserver import make_pr_repo, serve_git
 
 TOKEN = "ghs_" + "s3cr3t" * 6
 
@@ -111,7 +112,7 @@ def test_unknown_head_is_a_permanent_clone_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_is_retryable(tmp_path: Path) -> None:
-    from tests.webhooks.wh_helpers import free_port
+    from .wh_helpers import free_port
 
     with pytest.raises(CloneError) as err:
         clone_pr(f"http://127.0.0.1:{free_port()}/x.git", "a" * 40, "b" * 40, tmp_path / "c", token=None)

@@ -25,20 +25,13 @@ import pytest
 
 from tests.fakes.github_server import FakeGitHub
 from tests.support.git import git, rev
-from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
-from tests.webhooks.wh_helpers import (
-    SECRET,
-    answers,
-    deliver,
-    free_port,
-    pr_payload,
-    start_reviewbot,
-    wait_until,
-)
 from webhooks.lifecycle import clone_prefix, sweep_stale_clones
 from webhooks.queue import Queue
 from webhooks.queue_redis import RedisQueue
 from webhooks.queue_sqlite import SqliteQueue
+
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 SLOW_TEST = "import time\n\ndef test_slow():\n    time.sleep(300)\n"
 

@@ -16,15 +16,16 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.webhooks.wh_fakegithub import fake_github
-from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
-from tests.webhooks.wh_helpers import SECRET, deliver, pr_payload, serve_receiver, settings_for, wait_until
-from tests.webhooks.wh_runners import clone_runner
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue import Queue
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 from webhooks.signature import sign
+
+from .wh_fakegithub import fake_github
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import SECRET, deliver, pr_payload, serve_receiver, settings_for, wait_until
+from .wh_runners import clone_runner
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])

@@ -10,10 +10,10 @@ import pytest
 from pydantic import BaseModel
 from referencing import Registry, Resource
 
-from tests.shared_data import SHARED
-from tests.webhooks.wh_helpers import EXAMPLES
 from webhooks.events import decide
 from webhooks.payloads import InstallationEvent, IssueCommentEvent, PingEvent, PullRequestEvent
+
+from .wh_helpers import EXAMPLES, SHARED
 
 SCHEMAS = SHARED / "payload-schemas" / "api.github.com"
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*/*.json")) + sorted((SHARED / "derived").glob("*/*.json"))

@@ -13,12 +13,13 @@ import pytest
 from pydantic import ValidationError
 from rq import SimpleWorker
 
-from tests.webhooks.wh_helpers import wait_until
-from tests.webhooks.wh_runners import ScriptedRunner
 from webhooks.errors import JobSuperseded, PermanentJobError, RetryableJobError
 from webhooks.jobs import JobContext, ReviewJob, ReviewJobRunner
 from webhooks.queue import Queue, RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+
+from .wh_helpers import wait_until
+from .wh_runners import ScriptedRunner
 
 RETRY_AT_ONCE = RetryPolicy(max_attempts=3, base_delay_s=0)
 

@@ -10,15 +10,16 @@ import pytest
 from pydantic import SecretStr
 from rq import SimpleWorker
 
-from tests.webhooks.wh_fakegithub import fake_github, serve_app
-from tests.webhooks.wh_gitserver import make_pr_repo, serve_git
-from tests.webhooks.wh_helpers import RedisServer, deliver, pr_payload, settings_for
-from tests.webhooks.wh_runners import ScriptedRunner, clone_runner
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
+
+from .wh_fakegithub import fake_github, serve_app
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import RedisServer, deliver, pr_payload, settings_for
+from .wh_runners import ScriptedRunner, clone_runner
 
 pytestmark = pytest.mark.redis
 
@@ -96,7 +97,7 @@ def test_kill_9_of_a_worker_mid_job_is_retried_by_rq_cleanup(
     import sys
     import time
 
-    from tests.webhooks.wh_helpers import wait_until
+    from .wh_helpers import wait_until
 
     q = RedisQueue(redis_server.url, retry=NOW)
     q.enqueue(job("d1"))

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tests.webhooks.wh_fakegithub import FakeGitHub, fake_github
-from tests.webhooks.wh_gitserver import make_pr_repo, push_new_head, serve_git
-from tests.webhooks.wh_helpers import wait_until
-from tests.webhooks.wh_runners import ScriptedRunner, clone_runner
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+
+from .wh_fakegithub import FakeGitHub, fake_github
+from .wh_gitserver import make_pr_repo, push_new_head, serve_git
+from .wh_helpers import wait_until
+from .wh_runners import ScriptedRunner, clone_runner
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
 
@@ -235,7 +236,7 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     gate = threading.Event()
     tokens = StaticTokenProvider(SecretStr("tok"), gh.url)
     inner = clone_runner(tokens, gh.url, tmp_path / "jobs", url)
-    from tests.webhooks.wh_runners import diff_review
+    from .wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
         if j.delivery_id == "old":

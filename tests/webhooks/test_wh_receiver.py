@@ -11,11 +11,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.webhooks.wh_fakegithub import FakeGitHub, fake_github, pr_object, serve_app
-from tests.webhooks.wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, settings_for
 from webhooks.app import MAX_BODY_BYTES, create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue_sqlite import SqliteQueue
+
+from .wh_fakegithub import FakeGitHub, fake_github, pr_object, serve_app
+from .wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, settings_for
 
 HEAD, BASE = "c" * 40, "d" * 40
 

@@ -20,16 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.webhooks.wh_helpers import (
-    SECRET,
-    answers,
-    deliver,
-    free_port,
-    pr_payload,
-    start_reviewbot,
-    wait_until,
-)
-from tests.webhooks.wh_slowclients import SlowClients
+from .wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
+from .wh_slowclients import SlowClients
 
 
 @pytest.fixture
