@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.gitrepo import Repo, exported
 from reviewbot.settings import AnalyzerSettings
+from tests.corpus.gitrepo import Repo, exported
 
 CURATED: tuple[str, ...] = tuple(AnalyzerSettings().curated_select)
 #: What reviewbot selects in a repository without any ruff configuration: ruff's classic defaults

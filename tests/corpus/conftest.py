@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.gitrepo import Repo, init_from_corpus
-from corpus.scenarios import Scenario
+from tests.corpus.gitrepo import Repo, init_from_corpus
+from tests.corpus.scenarios import Scenario
 
 BuildScenario = Callable[[Scenario], Repo]
 

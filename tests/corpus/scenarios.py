@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from corpus.gitrepo import Repo
+from tests.corpus.gitrepo import Repo
 
 TOOLZ = "toolz"
 MORE = "more-itertools"

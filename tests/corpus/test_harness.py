@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from corpus import checks
-from corpus.conftest import BuildScenario
-from corpus.gitrepo import Repo
-from corpus.scenarios import BY_NAME, Expect, Scenario
-from corpus.test_scenarios import assert_review
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.review import Review
+from tests.corpus import checks
+from tests.corpus.conftest import BuildScenario
+from tests.corpus.gitrepo import Repo
+from tests.corpus.scenarios import BY_NAME, Expect, Scenario
+from tests.corpus.test_scenarios import assert_review
 
 
 def _finding(repo: Repo, e: Expect) -> Finding:

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from corpus import checks
-from corpus.conftest import BuildScenario
-from corpus.gitrepo import Repo
-from corpus.scenarios import BY_NAME, SCENARIOS, Expect, Scenario
 from reviewbot.cli.main import main
 from reviewbot.core.review import Review
+from tests.corpus import checks
+from tests.corpus.conftest import BuildScenario
+from tests.corpus.gitrepo import Repo
+from tests.corpus.scenarios import BY_NAME, SCENARIOS, Expect, Scenario
 
 Finding = dict[str, Any]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus import checks
-from corpus.conftest import BuildScenario
-from corpus.gitrepo import Repo, exported
-from corpus.scenarios import SCENARIOS, Expect, Scenario
+from tests.corpus import checks
+from tests.corpus.conftest import BuildScenario
+from tests.corpus.gitrepo import Repo, exported
+from tests.corpus.scenarios import SCENARIOS, Expect, Scenario
 
 
 def _params(slow: bool | None = None) -> list[object]:

@@ -173,11 +173,12 @@ class _Parser:
             if op in ("==", "!="):
                 left = _eq(left, right) == (op == "==")
             else:
-                a, b = (
+                pair: tuple[Any, Any] = (  # two strings, or two numbers
                     (left.lower(), right.lower())
                     if isinstance(left, str) and isinstance(right, str)
                     else (_num(left), _num(right))
                 )
+                a, b = pair
                 left = {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         return left
 
@@ -206,7 +207,7 @@ class _Parser:
             return None
         if self.peek() == "(":
             return self.call(low)
-        value: Any = self.contexts.get(low)
+        value = self.contexts.get(low)
         while self.peek() in (".", "["):
             if self.take()[1] == ".":
                 name = self.take()[1]

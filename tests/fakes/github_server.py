@@ -30,7 +30,6 @@ import itertools
 import json
 import random
 import secrets
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -44,6 +43,7 @@ import jwt
 
 from reviewbot.github.fake import right_side_hunks
 from tests.fakes import openapi
+from tests.support.git import git
 
 MAX_BODY = 65_536
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot", "site_admin": False}
@@ -96,15 +96,9 @@ class Injected:
     writes_only: bool = True
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=repo, capture_output=True, text=True, check=True, errors="surrogateescape"
-    ).stdout
-
-
 def pull_files(repo: Path, base: str, head: str, max_patch_chars: int) -> list[dict[str, Any]]:
     """`GET .../pulls/{n}/files` entries, computed by git like GitHub does (three-dot diff)."""
-    raw = _git(repo, "diff", "--no-color", "--no-ext-diff", "-M", "--name-status", "-z", f"{base}...{head}")
+    raw = git(repo, "diff", "--no-color", "--no-ext-diff", "-M", "--name-status", "-z", f"{base}...{head}")
     parts = raw.split("\0")
     out: list[dict[str, Any]] = []
     i = 0
@@ -117,7 +111,7 @@ def pull_files(repo: Path, base: str, head: str, max_patch_chars: int) -> list[d
         else:
             old = new = parts[i + 1]
             i += 2
-        text = _git(repo, "diff", "--no-color", "--no-ext-diff", "-M", f"{base}...{head}", "--", *{old, new})
+        text = git(repo, "diff", "--no-color", "--no-ext-diff", "-M", f"{base}...{head}", "--", *{old, new})
         start = text.find("\n@@")
         patch = text[start + 1 :].rstrip("\n") if start >= 0 else None
         if patch is not None and len(patch) > max_patch_chars:
@@ -211,8 +205,8 @@ class FakeGitHub:
     ) -> Pull:
         pull = Pull(
             number,
-            _git(self.repo, "rev-parse", base).strip(),
-            _git(self.repo, "rev-parse", head).strip(),
+            git(self.repo, "rev-parse", base).strip(),
+            git(self.repo, "rev-parse", head).strip(),
             f"{author}/hello" if fork else self.full_name,
             author,
         )
@@ -220,7 +214,7 @@ class FakeGitHub:
         return pull
 
     def push(self, number: int, head: str) -> str:
-        self.pulls[number].head_sha = _git(self.repo, "rev-parse", head).strip()
+        self.pulls[number].head_sha = git(self.repo, "rev-parse", head).strip()
         return self.pulls[number].head_sha
 
     def rate_limit_next_writes(self, count: int, *, status: int = 403, retry_after: int | None = 1) -> None:

@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # ships no type hints
 
 Wire = Literal["openai", "anthropic"]
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "reviewbot" / "llm" / "schemas"
@@ -72,7 +72,7 @@ def pairing_errors(wire: Wire, body: dict[str, Any]) -> list[str]:
             content = msg.get("content") if isinstance(msg.get("content"), list) else []
             wanted = {b.get("id") for b in content if b.get("type") == "tool_use"}
             nxt = messages[i + 1] if i + 1 < len(messages) else {}
-            blocks = nxt.get("content") if isinstance(nxt.get("content"), list) else []
+            blocks = following if isinstance(following := nxt.get("content"), list) else []
             answered = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
         if wanted - answered:
             errors.append(f"messages/{i}: tool calls without a result: {sorted(map(str, wanted - answered))}")

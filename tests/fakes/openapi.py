@@ -33,7 +33,8 @@ class Operation:
 
 @cache
 def spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _resolve(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -105,4 +106,5 @@ def body_errors(op: Operation, body: Any) -> list[str]:
 
 def example(name: str) -> dict[str, Any]:
     value = spec()["components"]["examples"][name]["value"]
-    return json.loads(json.dumps(value))
+    copied: dict[str, Any] = json.loads(json.dumps(value))
+    return copied

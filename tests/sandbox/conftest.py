@@ -3,15 +3,12 @@ REVIEWBOT_REQUIRE_DOCKER=1 a missing engine or image FAILS the docker-marked tes
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # probe_limits is shared with a child process
-from probe_limits import PROBE_SPEC
+from tests.sandbox.probe_limits import PROBE_SPEC
 
 
 @pytest.fixture(scope="session")

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probe_limits import PROBE_SPEC
 
 from sandbox.archive import FileEntry, build_tar, tar_directory
 from sandbox.docker_spec import LABEL_RUN
 from sandbox.reaper import reap
 from sandbox.spec import CommandResult, Outcome
+from tests.sandbox.probe_limits import PROBE_SPEC
 
 pytestmark = pytest.mark.docker
 
@@ -168,12 +168,11 @@ def test_16_zombies_are_reaped_by_init(sbx: Any) -> None:
 def test_17_killed_bot_leaves_nothing_after_the_sweep(docker_client: Any) -> None:
     script = (
         "import sys, time\nfrom sandbox.docker_backend import connect\n"
-        "from probe_limits import PROBE_SPEC\n"
+        "from tests.sandbox.probe_limits import PROBE_SPEC\n"
         "b = connect(PROBE_SPEC.image)\nwith b.session(PROBE_SPEC) as s:\n"
         "    print(s.run_id, flush=True)\n    time.sleep(600)\n"
     )
-    here = Path(__file__).parent
-    env = {**os.environ, "PYTHONPATH": f"{here.parents[1]}{os.pathsep}{here}"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env)
     assert proc.stdout is not None
     run_id = proc.stdout.readline().decode().strip()

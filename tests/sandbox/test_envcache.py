@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probe_limits import PROBE_SPEC as SMALL
 
 from sandbox.envcache import DockerEnvCache, choose_victims, volume_name
 from sandbox.spec import Outcome
 from tests.reviewbot.pipeline.test_env_docker import bridge_gateway
 from tests.reviewbot.pipeline.wheelhouse import Wheelhouse
+from tests.sandbox.probe_limits import PROBE_SPEC as SMALL
 
 #: pip needs more memory than the probes' limits; everything else stays small.
 PROBE_SPEC = replace(SMALL, memory_mb=512, pids=128, work_size_mb=128)
@@ -27,7 +27,7 @@ SYS_PATH_PROBE = (
 
 
 def test_lru_victims_oldest_first_until_under_the_cap() -> None:
-    entries = {
+    entries: dict[str, dict[str, float]] = {
         "a": {"size": 40, "last_use": 1},
         "b": {"size": 40, "last_use": 3},
         "c": {"size": 40, "last_use": 2},

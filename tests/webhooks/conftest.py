@@ -1,18 +1,13 @@
-"""Fixtures for the webhook bot's tests. pytest runs in importlib mode, so the helper modules next
-to this file (wh_*.py, uniquely named) are put on sys.path here for the tests to import."""
+"""Fixtures for the webhook bot's tests (the helper modules next to this file, wh_*.py, are modules
+of this package: `from .wh_helpers import ...`)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from wh_helpers import redis_server
+from .wh_helpers import redis_server
 
 __all__ = ["redis_server"]
 

@@ -13,12 +13,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
-from wh_helpers import settings_for
 
 from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
 from tests.fakes.github_server import FakeGitHub
 from webhooks.auth import AppTokenProvider, StaticTokenProvider, token_provider
 from webhooks.events import GithubLookup
+
+from .wh_helpers import settings_for
 
 
 @pytest.fixture

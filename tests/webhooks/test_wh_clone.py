@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from wh_gitserver import git, make_pr_repo, serve_git
 
+from tests.support.git import git, rev
 from webhooks.clone import (
     check_clone_url,
     clone_pr,
@@ -22,6 +22,8 @@ from webhooks.clone import (
     repo_clone_url,
 )
 from webhooks.errors import CloneError
+
+from .wh_gitserver import make_pr_repo, serve_git
 
 TOKEN = "ghs_" + "s3cr3t" * 6
 
@@ -110,7 +112,7 @@ def test_unknown_head_is_a_permanent_clone_error(tmp_path: Path) -> None:
 
 
 def test_unreachable_server_is_retryable(tmp_path: Path) -> None:
-    from wh_helpers import free_port
+    from .wh_helpers import free_port
 
     with pytest.raises(CloneError) as err:
         clone_pr(f"http://127.0.0.1:{free_port()}/x.git", "a" * 40, "b" * 40, tmp_path / "c", token=None)
@@ -299,7 +301,7 @@ def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None
         text=True,
         check=True,
     ).stdout.strip()
-    app = git(pr.bare, "rev-parse", f"{pr.head_sha}:app.py")
+    app = rev(pr.bare, f"{pr.head_sha}:app.py")
     sub = _mktree(pr.bare, f"100644 blob {blob}\t.git\n100644 blob {app}\tx.py\n")
     tree = _mktree(pr.bare, f"100644 blob {app}\tapp.py\n040000 tree {sub}\tsub\n")
     evil = git(
@@ -314,7 +316,7 @@ def test_a_tree_with_a_dot_git_entry_is_refused_for_good(tmp_path: Path) -> None
         pr.base_sha,
         "-m",
         "x",
-    )
+    ).strip()
     git(pr.bare, "update-ref", f"refs/pull/{pr.number}/head", evil)
     with serve_git(tmp_path / "srv") as srv:
         err = _clone_error(srv.url("octo/hello.git"), tmp_path, pr, head=evil)

@@ -22,14 +22,16 @@ from pathlib import Path
 import docker
 import httpx
 import pytest
-from wh_gitserver import git, make_pr_repo, serve_git
-from wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 from tests.fakes.github_server import FakeGitHub
+from tests.support.git import git, rev
 from webhooks.lifecycle import clone_prefix, sweep_stale_clones
 from webhooks.queue import Queue
 from webhooks.queue_redis import RedisQueue
 from webhooks.queue_sqlite import SqliteQueue
+
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 SLOW_TEST = "import time\n\ndef test_slow():\n    time.sleep(300)\n"
 
@@ -64,7 +66,7 @@ def _push_slow_test(pr: object, tmp: Path) -> str:
     (work / "test_slow.py").write_text(SLOW_TEST)
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "slow test")
-    sha = git(work, "rev-parse", "HEAD")
+    sha = rev(work)
     git(work, "push", "-q", "origin", f"HEAD:refs/pull/{pr.number}/head")  # type: ignore[attr-defined]
     return sha
 

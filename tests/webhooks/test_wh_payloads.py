@@ -9,10 +9,11 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel
 from referencing import Registry, Resource
-from wh_helpers import EXAMPLES, SHARED
 
 from webhooks.events import decide
 from webhooks.payloads import InstallationEvent, IssueCommentEvent, PingEvent, PullRequestEvent
+
+from .wh_helpers import EXAMPLES, SHARED
 
 SCHEMAS = SHARED / "payload-schemas" / "api.github.com"
 ALL_EXAMPLES = sorted(EXAMPLES.glob("*/*.json")) + sorted((SHARED / "derived").glob("*/*.json"))

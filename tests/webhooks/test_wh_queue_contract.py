@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 from rq import SimpleWorker
-from wh_helpers import review_job as job
-from wh_helpers import wait_until
-from wh_runners import ScriptedRunner
 
 from webhooks.errors import JobSuperseded, PermanentJobError, RetryableJobError
 from webhooks.jobs import JobContext, ReviewJob, ReviewJobRunner
 from webhooks.queue import Queue, RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
+
+from .wh_helpers import review_job as job
+from .wh_helpers import wait_until
+from .wh_runners import ScriptedRunner
 
 RETRY_AT_ONCE = RetryPolicy(max_attempts=3, base_delay_s=0)
 
@@ -51,7 +52,8 @@ def _redis(url: str) -> Backend:
     q = RedisQueue(url, retry=RETRY_AT_ONCE)
 
     def drain(runner: ReviewJobRunner) -> None:
-        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)
+        # run_worker's hint says rq.Worker; SimpleWorker (no fork) is its rq.BaseWorker sibling
+        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)  # type: ignore[arg-type]
 
     return Backend(q, drain, lambda: [r.job.delivery_id for r in q.dead_letters()])
 

@@ -9,16 +9,17 @@ import httpx
 import pytest
 from pydantic import SecretStr
 from rq import SimpleWorker
-from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import RedisServer, deliver, pr_payload, serve_app, settings_for
-from wh_helpers import review_job as job
-from wh_runners import ScriptedRunner, clone_runner
 
 from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
+
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import RedisServer, deliver, pr_payload, serve_app, settings_for
+from .wh_helpers import review_job as job
+from .wh_runners import ScriptedRunner, clone_runner
 
 pytestmark = pytest.mark.redis
 
@@ -84,7 +85,7 @@ def test_kill_9_of_a_worker_mid_job_is_retried_by_rq_cleanup(
     import sys
     import time
 
-    from wh_helpers import wait_until
+    from .wh_helpers import wait_until
 
     q = RedisQueue(redis_server.url, retry=NOW)
     q.enqueue(job("d1"))

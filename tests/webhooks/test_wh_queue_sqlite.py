@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from wh_gitserver import make_pr_repo, push_new_head, serve_git
-from wh_helpers import review_job as job
-from wh_helpers import wait_until
-from wh_runners import ScriptedRunner, clone_runner
 
 from tests.fakes.github_server import FakeGitHub
 from webhooks.auth import StaticTokenProvider
@@ -21,6 +17,11 @@ from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy
 from webhooks.queue_sqlite import SqliteQueue, WorkerPool
 from webhooks.runner import CloneReviewPublishRunner
+
+from .wh_gitserver import make_pr_repo, push_new_head, serve_git
+from .wh_helpers import review_job as job
+from .wh_helpers import wait_until
+from .wh_runners import ScriptedRunner, clone_runner
 
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.05, max_delay_s=0.2)
 
@@ -231,7 +232,7 @@ def test_new_push_supersedes_and_only_the_new_head_is_published(
     gate = threading.Event()
     tokens = StaticTokenProvider(SecretStr("tok"), gh.base_url)
     inner = clone_runner(tokens, gh.base_url, tmp_path / "jobs", url)
-    from wh_runners import diff_review
+    from .wh_runners import diff_review
 
     def slow_review(root: Path, j: ReviewJob) -> list[str]:
         if j.delivery_id == "old":

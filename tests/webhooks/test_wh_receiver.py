@@ -11,13 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from wh_gitserver import PrRepo, make_pr_repo
-from wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, serve_app, settings_for
 
 from tests.fakes.github_server import FakeGitHub
 from webhooks.app import MAX_BODY_BYTES, create_app
 from webhooks.auth import StaticTokenProvider
 from webhooks.queue_sqlite import SqliteQueue
+
+from .wh_gitserver import PrRepo, make_pr_repo
+from .wh_helpers import SECRET, comment_payload, deliver, example, pr_payload, serve_app, settings_for
 
 HEAD, BASE = "c" * 40, "d" * 40
 

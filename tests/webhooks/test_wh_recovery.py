@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import wait_until
-
 from tests.fakes.github_server import FakeGitHub
 from webhooks.jobs import ReviewJob
 from webhooks.queue_sqlite import SqliteQueue
+
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import wait_until
 
 PROC = Path(__file__).parent / "wh_worker_proc.py"
 

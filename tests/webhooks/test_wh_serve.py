@@ -13,10 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from wh_gitserver import make_pr_repo, serve_git
-from wh_helpers import MAIN, SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 from tests.fakes.github_server import FakeGitHub
+
+from .wh_gitserver import make_pr_repo, serve_git
+from .wh_helpers import MAIN, SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
 
 
 @pytest.fixture
@@ -110,10 +111,10 @@ def test_reviewbot_serve_end_to_end(served: tuple[str, FakeGitHub, object, str, 
 @pytest.mark.docker
 @pytest.mark.redis
 def test_reviewbot_worker_runs_redis_jobs_end_to_end(tmp_path: Path) -> None:
-    from wh_helpers import RedisServer
-
     from webhooks.jobs import ReviewJob
     from webhooks.queue_redis import RedisQueue
+
+    from .wh_helpers import RedisServer
 
     redis_server = RedisServer(free_port(), tmp_path)
     redis_server.start()

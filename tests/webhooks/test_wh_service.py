@@ -14,7 +14,8 @@ from reviewbot.github.pull_review import PolicyConfig, PullReviewService
 from reviewbot.settings import load_settings
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.llm_server import LLMServer, Turn, call, scripted
-from tests.reviewbot.llm.llm_harness import git, make_repo
+from tests.reviewbot.llm.llm_harness import make_repo
+from tests.support.git import git
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.server import ServiceSteps

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
-from wh_slowclients import SlowClients
+
+from .wh_helpers import SECRET, answers, deliver, free_port, pr_payload, start_reviewbot, wait_until
+from .wh_slowclients import SlowClients
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.support.git import git, rev
+
 HTTP_BACKEND = "/usr/lib/git-core/git-http-backend"
 
 
@@ -109,20 +111,6 @@ def serve_git(root: Path, *, required_auth: str | None = None) -> Iterator[GitSe
         server.server_close()
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "PATH": "/usr/bin:/bin",
-    }
-    out = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
 @dataclass(frozen=True)
 class PrRepo:
     """A bare 'origin' repo with a base branch and a PR ref `refs/pull/<n>/head`, like GitHub's."""
@@ -141,14 +129,14 @@ def make_pr_repo(tmp: Path, name: str = "octo/hello.git", number: int = 7) -> Pr
     (work / ".gitattributes").write_text("*.bin filter=lfs diff=lfs merge=lfs -text\n")
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "base")
-    base = git(work, "rev-parse", "HEAD")
+    base = rev(work)
     git(work, "checkout", "-q", "-b", "feature")
     (work / "app.py").write_text("import os\n\ndef add(a, b):\n    return a + b + 0\n")
     hook = work / "hooks_bait.sh"
     hook.write_text("#!/bin/sh\ntouch /tmp/reviewbot-hook-ran\n")
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "change")
-    head = git(work, "rev-parse", "HEAD")
+    head = rev(work)
     bare = tmp / "srv" / name
     bare.parent.mkdir(parents=True, exist_ok=True)
     git(tmp, "clone", "-q", "--bare", str(work), str(bare))
@@ -167,6 +155,6 @@ def push_new_head(repo: PrRepo, tmp: Path, text: str) -> str:
     (work / "new.py").write_text(text)
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "more")
-    sha = git(work, "rev-parse", "HEAD")
+    sha = rev(work)
     git(work, "push", "-q", "origin", f"HEAD:refs/pull/{repo.number}/head")
     return sha

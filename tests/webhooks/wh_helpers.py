@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from reviewbot.settings import Settings, load_settings
-from tests.shared_data import SHARED
+from tests.shared_data import SHARED as SHARED_DATA
 from webhooks.jobs import ReviewJob
 from webhooks.signature import sign
 
-SHARED = SHARED / "github" / "webhooks"
+SHARED = SHARED_DATA / "github" / "webhooks"
 EXAMPLES = SHARED / "payload-examples" / "api.github.com"
 SECRET = "It's a Secret to Everybody"
 

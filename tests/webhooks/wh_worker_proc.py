@@ -12,11 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 from pydantic import SecretStr
-from wh_runners import clone_runner, diff_review
 
+from tests.webhooks.wh_runners import clone_runner, diff_review
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob
 from webhooks.queue import RetryPolicy

@@ -11,6 +11,7 @@ import pytest
 from reviewbot.adapters.git_workspace import GitWorkspace
 from reviewbot.core.diff import parse_diff
 from reviewbot.errors import WorkspaceError
+from tests.support.git import git
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -29,11 +30,6 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.setenv(key, value)
 
 
-def git(cwd: Path, *args: str | bytes) -> str:
-    out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-    return out.stdout.decode("utf-8", "surrogateescape").strip()
-
-
 def write(repo: Path, rel: str | bytes, data: bytes | str, mode: int | None = None) -> Path:
     path = Path(os.fsdecode(os.path.join(os.fsencode(repo), os.fsencode(rel))))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +42,7 @@ def write(repo: Path, rel: str | bytes, data: bytes | str, mode: int | None = No
 def commit(repo: Path, message: str = "c") -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
+    return git(repo, "rev-parse", "HEAD").strip()
 
 
 def make_repo(tmp_path: Path, branch: str = "main", name: str = "repo") -> Path:
@@ -96,7 +92,7 @@ def test_subdirectory_opens_the_repository(repo: Path) -> None:
 @pytest.mark.parametrize("rev", ["HEAD", "main", "feature", "HEAD~1", "v1"])
 def test_resolve(repo: Path, rev: str) -> None:
     git(repo, "tag", "-a", "v1", "-m", "annotated", "main")
-    expected = git(repo, "rev-parse", f"{rev}^{{commit}}")
+    expected = git(repo, "rev-parse", f"{rev}^{{commit}}").strip()
     assert GitWorkspace(repo).resolve(rev) == expected
 
 
@@ -107,7 +103,7 @@ def test_resolve_bad_revision(repo: Path, rev: str) -> None:
 
 
 def test_default_base_is_merge_base_with_main(repo: Path) -> None:
-    main_sha = git(repo, "rev-parse", "main")
+    main_sha = git(repo, "rev-parse", "main").strip()
     write(repo, "later.txt", "main moved on\n")
     git(repo, "checkout", "-q", "main")
     commit(repo, "main moves")

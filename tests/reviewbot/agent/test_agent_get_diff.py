@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +11,7 @@ from reviewbot.agent.deps import RepoContext
 from reviewbot.agent.get_diff import GetDiff
 from reviewbot.agent.tools import ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 from reviewbot.core.diff import parse_diff
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+from tests.support.git import git
 
 
 @pytest.fixture

@@ -422,7 +422,12 @@ def test_a_guard_stop_gives_a_policy_with_wrap_up_the_last_word() -> None:
 
 def test_wall_clock_guard_wraps_up_and_a_report_is_never_refused_for_time() -> None:
     clock = FakeClock(start=0.0)
-    slow = WrapsUp(ScriptedPolicy(lambda s: (clock.advance(100), call("echo", n=s.iteration))[1]))
+
+    def slow_step(s: AgentState[Any]) -> Action:
+        clock.advance(100)
+        return call("echo", n=s.iteration)
+
+    slow = WrapsUp(ScriptedPolicy(slow_step))
     run = make_loop(Echo(), clock=clock, budget_s=60).run(slow, None)
     assert run.stop_reason is StopReason.REPORTED
     assert slow.wrapped[0][0] is StopReason.BUDGET_EXHAUSTED

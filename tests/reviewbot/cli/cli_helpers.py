@@ -8,36 +8,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.git import make_repo as make_repo_at
+
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def make_repo(path: Path, base: dict[str, str], head: dict[str, str]) -> Path:
     """A repository on branch `feature` whose working tree has `head` on top of the `base` commit."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    write(path, base)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "base")
-    git(path, "checkout", "-q", "-b", "feature")
-    write(path, head)
-    return path
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    return make_repo_at(path, base, head, commit_head=False).root
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ The diffs come from real `git diff` runs on files the tests write."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from reviewbot.core.attribution import select_lint
@@ -12,33 +11,15 @@ from reviewbot.core.diff import Diff, parse_diff
 from reviewbot.core.filtering import new_since_base
 from reviewbot.core.pairing import line_map
 from tests.reviewbot.core.findings_factory import make
+from tests.support.git import GitRepo
 
 
 def git_diff(tmp_path: Path, before: dict[str, str], after: dict[str, str], *extra: str) -> Diff:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@e", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-
-    git("init", "-q")
-    for name, text in before.items():
-        (repo / name).write_text(text)
-    git("add", "-A")
-    git("commit", "-qm", "base")
-    for name in before:
-        if name not in after:
-            (repo / name).unlink()
-    for name, text in after.items():
-        (repo / name).write_text(text)
-    git("add", "-A")
-    return parse_diff(git("diff", "--cached", "--find-renames", *extra))
+    repo = GitRepo.create(tmp_path / "repo")
+    repo.commit(before, "base")
+    repo.write({**dict.fromkeys(before), **after})  # a file of `before` missing from `after` is deleted
+    repo.git("add", "-A")
+    return parse_diff(repo.git("diff", "--cached", "--find-renames", *extra))
 
 
 BASE = "a = 1\nb = 2\nc = zip(x, y)\nd = 4\ne = 5\nf = 6\ng = 7\nh = 8\ni = 9\nj = 10\n"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.github_server import FakeGitHub
+from tests.support import git as shared
 
 
-class GitRepo:
+class GitRepo(shared.GitRepo):
+    """A new repository on `main` at `path`, its identity in its own config (for git that other
+    code runs there)."""
+
     def __init__(self, path: Path) -> None:
-        self.path = path
+        super().__init__(path)
         path.mkdir(parents=True, exist_ok=True)
         self.git("init", "-q", "-b", "main")
         self.git("config", "user.email", "dev@example.com")
@@ -23,34 +26,7 @@ class GitRepo:
     @staticmethod
     def clone_shallow(source: Path, target: Path, branch: str) -> None:
         """What actions/checkout does by default: a depth-1 clone."""
-        subprocess.run(
-            ["git", "clone", "-q", "--depth", "1", "--branch", branch, source.as_uri(), str(target)],
-            check=True,
-            capture_output=True,
-        )
-
-    def git(self, *args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=self.path, capture_output=True, text=True, check=True
-        ).stdout
-
-    def write(self, rel: str, text: str) -> None:
-        target = self.path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-
-    def commit(self, files: dict[str, str | None], message: str = "change") -> str:
-        for rel, text in files.items():
-            if text is None:
-                self.git("rm", "-q", rel)
-            else:
-                self.write(rel, text)
-                self.git("add", rel)
-        self.git("commit", "-q", "-m", message)
-        return self.git("rev-parse", "HEAD").strip()
-
-    def diff(self, base: str, head: str) -> str:
-        return self.git("diff", "--find-renames", f"{base}...{head}")
+        shared.git(source, "clone", "-q", "--depth", "1", "--branch", branch, source.as_uri(), str(target))
 
 
 @pytest.fixture

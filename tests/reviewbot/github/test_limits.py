@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 
 from reviewbot.errors import CodeHostError
@@ -32,7 +34,7 @@ def test_writes_are_spaced_one_second_apart_reads_are_not() -> None:
 
 def test_retry_after_is_honoured_then_succeeds() -> None:
     clock = FakeClock()
-    answers = iter([RateLimited("403", 7.0), RateLimited("429", None), "ok"])
+    answers: Iterator[RateLimited | str] = iter([RateLimited("403", 7.0), RateLimited("429", None), "ok"])
 
     def call() -> str:
         a = next(answers)

@@ -81,7 +81,7 @@ def f(
         snippet=f"{rule}:{path}:{line}",
         severity=sev,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def review_of(*findings: Finding) -> Review:
@@ -266,7 +266,7 @@ def test_a_file_without_a_patch_gets_a_file_level_comment(pr: PR) -> None:
 class DisagreeingHost(FakeCodeHost):
     """GitHub refusing an inline comment that our placement thought fine."""
 
-    def create_review(self, number, *, commit_id, body, event, comments):  # type: ignore[no-untyped-def]
+    def create_review(self, number, *, commit_id, body, event, comments):
         if comments:
             self.writes += 1
             raise CodeHostRejected("422 Pull request review thread line must be part of the diff")

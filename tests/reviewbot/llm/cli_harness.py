@@ -34,7 +34,7 @@ class CliResult:
     @property
     def llm_row(self) -> dict[str, Any]:
         assert self.review is not None, self.stderr
-        rows = [r for r in self.review["runs"] if r["name"].startswith("llm ")]
+        rows: list[dict[str, Any]] = [r for r in self.review["runs"] if r["name"].startswith("llm ")]
         assert len(rows) == 1, self.review["runs"]
         return rows[0]
 

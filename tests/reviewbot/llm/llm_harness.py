@@ -3,7 +3,6 @@ sandbox, the LLM policy and tools, and a model talking HTTP to a loopback fake."
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from reviewbot.llm.resolve import build_model
 from reviewbot.llm.wiring import llm_reviewer
 from reviewbot.review import ReviewRequest, run_review
 from reviewbot.settings import Settings, load_settings
+from tests.support.git import make_repo as make_repo_at
 
 BASE_FILES = {
     "calc.py": "def add(a, b):\n    return a + b\n",
@@ -24,36 +24,9 @@ BASE_FILES = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "HOME": str(repo),
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
-    ).stdout
-
-
 def make_repo(tmp: Path, head_files: dict[str, str], base_files: dict[str, str] | None = None) -> Path:
-    repo = tmp / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    for path, text in (base_files or BASE_FILES).items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    for path, text in head_files.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "change")
-    return repo
+    """`tmp/repo`: `base_files` on `main`, `head_files` committed on top on `feature` (checked out)."""
+    return make_repo_at(tmp / "repo", base_files or BASE_FILES, head_files).root
 
 
 def settings_for(base_url: str, wire: str, **llm: Any) -> Settings:

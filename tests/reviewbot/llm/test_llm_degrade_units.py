@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import JsonValue
 
 from reviewbot.core.finding import Finding
 from reviewbot.llm.evidence import Evidence
@@ -14,11 +15,10 @@ from reviewbot.llm.fallback import fenced_report, prose_summary
 from reviewbot.llm.http import context_numbers
 from reviewbot.llm.model import ContextLengthError, ModelConfigError, ModelUnavailable, UserMessage
 from reviewbot.llm.relevance import bears_on, enclosing_function, modules_of, target_of
-from reviewbot.llm.resolve import build_model
 from reviewbot.llm.safety import OutputLimits
 from reviewbot.llm.shrink import compact, plan_shrink
-from reviewbot.settings import LLMSettings
 from tests.fakes.llm_server import LLMServer, Reply, Step, context_error, error_body, scripted, text
+from tests.support.models import model_for
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ FLAGGED = Finding(tool="llm", rule_id="zd", path="pkg/calc.py", start_line=5, me
 
 
 def snippet(code: str, exit_code: int, out: str = "") -> Evidence:
-    data = {"exit_code": exit_code, "outcome": "ok" if exit_code == 0 else "failed"}
+    data: JsonValue = {"exit_code": exit_code, "outcome": "ok" if exit_code == 0 else "failed"}
     return Evidence("E3", "run_snippet", {"code": code}, True, out, data)
 
 
@@ -123,12 +123,12 @@ def test_relevance_of_snippets() -> None:
 
 def test_relevance_of_test_runs_and_lint() -> None:
     target = target_of(FLAGGED, CODE)
-    failing = {
+    failing: JsonValue = {
         "nodeid": "tests/test_c.py::test_mean",
         "message": "ZeroDivisionError",
         "detail": "pkg/calc.py:5",
     }
-    other = {"nodeid": "tests/test_io.py::test_read", "message": "OSError", "detail": "io.py:3"}
+    other: JsonValue = {"nodeid": "tests/test_io.py::test_read", "message": "OSError", "detail": "io.py:3"}
     run = Evidence("E2", "run_tests", {}, True, "", {"revision": "head", "failures": [failing]})
     assert bears_on(run, target)
     assert not bears_on(
@@ -140,20 +140,14 @@ def test_relevance_of_test_runs_and_lint() -> None:
     assert not bears_on(
         Evidence("E2", "run_tests", {}, True, "1 passed", {"revision": "head", "failures": []}), target
     )
-    lint = {"revision": "head", "findings": [{"path": "pkg/calc.py", "start_line": 5, "end_line": 5}]}
+    lint: JsonValue = {
+        "revision": "head",
+        "findings": [{"path": "pkg/calc.py", "start_line": 5, "end_line": 5}],
+    }
     assert bears_on(Evidence("E1", "analyze_code", {}, True, "", lint), target)
-    elsewhere = {"revision": "head", "findings": [{"path": "pkg/calc.py", "start_line": 1}]}
+    elsewhere: JsonValue = {"revision": "head", "findings": [{"path": "pkg/calc.py", "start_line": 1}]}
     assert not bears_on(Evidence("E1", "analyze_code", {}, True, "", elsewhere), target)
     assert not bears_on(Evidence("E4", "read_file", {"path": "pkg/calc.py"}, True, "return total"), target)
-
-
-def model_for(srv: LLMServer, **kw: object):  # type: ignore[no-untyped-def]
-    settings = LLMSettings(provider=srv.wire, model="m", base_url=srv.base_url, **kw)  # type: ignore[arg-type]
-    model = build_model(
-        settings, {"REVIEWBOT_LLM_API_KEY": "sk-unit-secret-abcdef123456"}, sleep=lambda s: None
-    )
-    assert model is not None
-    return model
 
 
 def test_a_read_timeout_is_retried_once_and_never_past_the_deadline() -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import habits
 import pytest
-from cli_harness import CliResult, run_cli
-from llm_harness import make_repo
 
 from tests.fakes.llm_server import LLMServer, Wire
+from tests.reviewbot.llm import habits
+from tests.reviewbot.llm.cli_harness import CliResult, run_cli
+from tests.reviewbot.llm.llm_harness import make_repo
 
 WIRES = ["openai", "anthropic"]
 SLOW_S = 1.0  # a slow model's answer time, small to keep the tests fast ...

@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from llm_harness import make_repo, review_with_llm, settings_for
 
 from reviewbot.agent.loop import Limits, StopReason
 from reviewbot.core.finding import Severity
 from tests.fakes.llm_server import Call, LLMServer, Step, Turn, call, calls, scripted, text
+from tests.reviewbot.llm.llm_harness import make_repo, review_with_llm, settings_for
 
 HEAD = {
     "calc.py": "def add(a, b):\n    return a + b\n\n\n"
@@ -97,11 +97,15 @@ def test_invalid_tool_args_are_seen_by_the_model_which_corrects(tmp_path: Path, 
         seen.append(turn.last_result)
         return call("read_file", path="calc.py")
 
+    def report(turn: Turn) -> Step:
+        seen.append(turn.last_result)
+        return call("report", findings=[], summary="ok")
+
     script = scripted(
         call("read_file", file="calc.py"),  # wrong parameter name
         correct,
         Step(calls=(Call("search_code", '{"pattern": '),)),  # not even JSON
-        lambda t: (seen.append(t.last_result), call("report", findings=[], summary="ok"))[1],
+        report,
     )
     with LLMServer(wire, script) as srv:  # type: ignore[arg-type]
         res = review_with_llm(repo, settings_for(srv.base_url, wire, max_retries=0))
@@ -188,7 +192,12 @@ def test_tool_timeout_is_an_observation(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, HEAD)
     slow = call("run_snippet", code="import time\ntime.sleep(30)\n", timeout_s=1)
     seen: list[str] = []
-    script = scripted(slow, lambda t: (seen.append(t.last_result), call("report", findings=[]))[1])
+
+    def report(turn: Turn) -> Step:
+        seen.append(turn.last_result)
+        return call("report", findings=[])
+
+    script = scripted(slow, report)
     with LLMServer("openai", script) as srv:
         res = review_with_llm(repo, settings_for(srv.base_url, "openai"))
     assert res.run.stop_reason is StopReason.REPORTED

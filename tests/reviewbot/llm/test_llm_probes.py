@@ -11,21 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_harness import make_repo, review_with_llm, settings_for
 
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.safety import review_event
 from reviewbot.llm.wiring import llm_reviewer_from_settings
 from reviewbot.review import DETERMINISTIC, ReviewRequest, run_review
-from reviewbot.settings import load_settings
+from reviewbot.settings import Settings, load_settings
 from tests.fakes.llm_server import LLMServer, Turn, call, scripted
+from tests.reviewbot.llm.llm_harness import make_repo, review_with_llm, settings_for
 
 QUICK = {"tests": False, "ruff": False, "ruff_format": False}
 GH_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 LLM_KEY = "sk-ant-" + "api03-SECRETKEYSECRETKEYSECRETKEY"
 
 
-def quick(url: str, wire: str = "openai", **llm: Any):  # type: ignore[no-untyped-def]
+def quick(url: str, wire: str = "openai", **llm: Any) -> Settings:
     s = settings_for(url, wire, **llm)
     return s.model_copy(update={"analyzers": s.analyzers.model_copy(update=QUICK)})
 

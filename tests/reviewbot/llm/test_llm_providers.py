@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from reviewbot.errors import ConfigError, ModelError
 from reviewbot.llm.model import (
     AssistantMessage,
     ContextLengthError,
+    Message,
     ToolResultMessage,
     ToolSpec,
     UsageMeter,
@@ -19,6 +21,7 @@ from reviewbot.llm.model import (
 from reviewbot.llm.resolve import build_model, llm_env_overrides, resolve_api_key
 from reviewbot.settings import LLMSettings
 from tests.fakes.llm_server import LLMServer, Reply, Step, call, error_body, scripted, text
+from tests.support.models import model_for as make
 
 TOOLS: list[ToolSpec] = [
     {
@@ -30,17 +33,6 @@ TOOLS: list[ToolSpec] = [
 WIRES = ["openai", "anthropic"]
 
 
-def make(server: LLMServer, sleeps: list[float] | None = None, **kw: object):  # type: ignore[no-untyped-def]
-    settings = LLMSettings(provider=server.wire, model="test-model", base_url=server.base_url, **kw)  # type: ignore[arg-type]
-    model = build_model(
-        settings,
-        {"REVIEWBOT_LLM_API_KEY": "sk-test-secret-123456789"},
-        sleep=(sleeps if sleeps is not None else []).append,
-    )
-    assert model is not None
-    return model
-
-
 @pytest.mark.parametrize("wire", WIRES)
 def test_tool_call_round_trip_is_valid_wire_format(wire: str) -> None:
     script = scripted(call("read_file", path="a.py"), text("done"))
@@ -49,7 +41,7 @@ def test_tool_call_round_trip_is_valid_wire_format(wire: str) -> None:
         first = model.request("sys", [UserMessage("review this")], TOOLS, max_tokens=100)
         assert first.stop == "tool_calls"
         assert [(c.name, c.arguments) for c in first.tool_calls] == [("read_file", {"path": "a.py"})]
-        history = [
+        history: list[Message] = [
             UserMessage("review this"),
             AssistantMessage("", first.tool_calls),
             ToolResultMessage(first.tool_calls[0].id, "read_file", "print('x')"),
@@ -191,7 +183,7 @@ def test_resolver_key_precedence_and_no_model_without_provider() -> None:
         resolve_api_key(LLMSettings(provider="anthropic"), {"OPENAI_API_KEY": "b", "ANTHROPIC_API_KEY": "c"})
         == "c"
     )
-    assert resolve_api_key(LLMSettings(provider="anthropic", api_key="s"), env) == "s"  # type: ignore[arg-type]
+    assert resolve_api_key(LLMSettings(provider="anthropic", api_key="s"), env) == "s"
     assert build_model(LLMSettings(), env) is None  # provider "none": nothing is built, even with keys around
     with pytest.raises(ConfigError, match="no model is set"):
         build_model(LLMSettings(provider="openai"), env)
@@ -207,7 +199,7 @@ def test_resolver_key_precedence_and_no_model_without_provider() -> None:
 
 
 @pytest.mark.parametrize("wire", WIRES)
-def test_replay_mode_answers_recorded_exchanges_and_checks_requests(wire: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_replay_mode_answers_recorded_exchanges_and_checks_requests(wire: str, tmp_path: Path) -> None:
     path = tmp_path / "rec.json"
     with LLMServer(wire, scripted(call("read_file", path="x.py"), text("fin"))) as rec:  # type: ignore[arg-type]
         m = make(rec)
@@ -227,7 +219,7 @@ def test_replay_mode_answers_recorded_exchanges_and_checks_requests(wire: str, t
         m = make(srv)
         again = m.request("s", [UserMessage("u")], TOOLS, max_tokens=10)
         assert again.tool_calls == first.tool_calls
-        hist = [
+        hist: list[Message] = [
             UserMessage("u"),
             AssistantMessage("", again.tool_calls),
             ToolResultMessage(again.tool_calls[0].id, "read_file", "data"),

@@ -1,9 +1,8 @@
-"""Real git repositories in tmp dirs, and the CLI run in-process against them."""
+"""Real git repositories in tmp dirs (tests.support.git), and the CLI run in-process against them."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,8 @@ from typing import Any
 import pytest
 
 from reviewbot.cli.main import main
+from tests.support.git import GitRepo
+from tests.support.git import make_repo as make_repo_at
 
 #: A tiny library, its tests (one already failing at any base), and a module with old lint noise.
 LIB = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
@@ -24,46 +25,16 @@ TESTS = (
 NOISY = "import os\n\n\ndef helper():\n    return 1\n"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-@dataclass
-class Repo:
-    path: Path
-
-    def write(self, files: dict[str, str]) -> None:
-        for name, text in files.items():
-            target = self.path / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
-
-    def commit(self, files: dict[str, str], message: str = "change") -> str:
-        self.write(files)
-        git(self.path, "add", "-A")
-        git(self.path, "commit", "-q", "-m", message)
-        return git(self.path, "rev-parse", "HEAD").strip()
-
-    def git(self, *args: str) -> str:
-        return git(self.path, *args)
+#: The repositories these tests review (tests.support.git's, named Repo here).
+Repo = GitRepo
 
 
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[[dict[str, str]], Repo]:
+    """A repository with `files` committed on `main`, and the branch `feature` checked out."""
+
     def make(files: dict[str, str]) -> Repo:
-        path = tmp_path / "repo"
-        path.mkdir()
-        git(path, "init", "-q", "-b", "main")
-        repo = Repo(path)
-        repo.commit(files, "base")
-        git(path, "checkout", "-q", "-b", "feature")
-        return repo
+        return make_repo_at(tmp_path / "repo", files)
 
     return make
 

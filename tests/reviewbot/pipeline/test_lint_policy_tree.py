@@ -90,7 +90,7 @@ def test_head_tree_tampering_and_head_config_have_no_say(
         output = AnalyzeCode().run(AnalyzeParams(revision="head"), ToolContext(deps=deps))
         assert output.ok, output.text
         assert isinstance(output.data, dict)
-        found = {(f["rule_id"], f["start_line"]) for f in output.data["findings"]}
+        found = {(f["rule_id"], f["start_line"]) for f in output.fields()["findings"]}
         assert found == {("F401", 1), ("S602", 6), ("S307", 7)}
     # The head's own tree is left as it was; the lint tree holds the base's configuration only.
     assert session.download("head/pyproject.toml", 10_000) == HEAD_CONFIG.encode()

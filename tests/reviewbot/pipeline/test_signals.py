@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SANDBOX_IMAGE
-from tests.reviewbot.pipeline.conftest import git
+from tests.support.git import git
 
 pytestmark = pytest.mark.docker
 
