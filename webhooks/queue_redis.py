@@ -26,6 +26,7 @@ from rq import Retry, Worker, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
+from rq.worker import BaseWorker
 
 from webhooks.errors import JobSuperseded, PermanentJobError, QueueUnavailable
 from webhooks.jobs import JobContext, ReviewJob, ReviewJobRunner
@@ -268,7 +269,7 @@ def run_worker(
     burst: bool = False,
     observer: JobObserver | None = None,
     name: str = QUEUE_NAME,
-    worker_class: type[Worker] = HandBackWorker,
+    worker_class: type[BaseWorker] = HandBackWorker,
 ) -> bool:
     """Work the queue in this process (RQ forks a work horse per job). Returns whether any job ran."""
     global _RUNNER, _OBSERVER

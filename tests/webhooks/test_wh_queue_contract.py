@@ -53,7 +53,7 @@ def _redis(url: str) -> Backend:
 
     def drain(runner: ReviewJobRunner) -> None:
         # run_worker's hint says rq.Worker; SimpleWorker (no fork) is its rq.BaseWorker sibling
-        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)  # type: ignore[arg-type]
+        run_worker(q.redis, runner, burst=True, worker_class=SimpleWorker)
 
     return Backend(q, drain, lambda: [r.job.delivery_id for r in q.dead_letters()])
 

@@ -13,6 +13,7 @@ from rq import SimpleWorker
 from tests.fakes.github_server import FakeGitHub
 from webhooks.app import create_app
 from webhooks.auth import StaticTokenProvider
+from webhooks.jobs import ReviewJobRunner
 from webhooks.queue import RetryPolicy
 from webhooks.queue_redis import RedisQueue, run_worker
 
@@ -26,8 +27,8 @@ pytestmark = pytest.mark.redis
 NOW = RetryPolicy(max_attempts=3, base_delay_s=0)  # retry at once: burst workers do not wait
 
 
-def burst(queue: RedisQueue, runner: object) -> None:
-    run_worker(queue.redis, runner, burst=True, worker_class=SimpleWorker)  # type: ignore[arg-type]
+def burst(queue: RedisQueue, runner: ReviewJobRunner) -> None:
+    run_worker(queue.redis, runner, burst=True, worker_class=SimpleWorker)
 
 
 def test_dedupe_outlives_the_finished_job(redis_server: RedisServer) -> None:
