@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypedDict, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, ValidationError
+from pydantic_core import to_jsonable_python
 
 from reviewbot.errors import ToolError
 
@@ -38,6 +39,7 @@ DepsT = TypeVar("DepsT")
 DepsT_co = TypeVar("DepsT_co", covariant=True)
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+T = TypeVar("T")
 
 
 class ToolErrorKind(StrEnum):
@@ -55,33 +57,58 @@ class ToolOutput(BaseModel):
     """The result of one tool call.
 
     `text` is a short, human/LLM-readable summary (it is what goes to logs and prompts, truncated);
-    `data` is the structured, JSON-able result for policies; `facts` are things learned that the
-    loop stores in memory's knowledge.
+    `value` is the tool's typed result (a pydantic model or a frozen dataclass, e.g. the `Report`
+    or `pipeline.tools.AnalyzeResult`) that policies read as it is; `data` is the plain JSON result
+    of the simple read-only tools; `to_json()` is either, as JSON, for where a model reads it;
+    `facts` are things learned that the loop stores in memory's knowledge.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ok: bool
     text: str
+    value: SkipValidation[object] = None
     data: JsonValue = None
     error: ToolErrorKind | None = None
     facts: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def success(
-        cls, text: str, data: JsonValue = None, *, facts: Mapping[str, str] | None = None
+        cls,
+        text: str,
+        data: JsonValue = None,
+        *,
+        value: object = None,
+        facts: Mapping[str, str] | None = None,
     ) -> ToolOutput:
-        return cls(ok=True, text=text, data=data, facts=dict(facts or {}))
+        return cls(ok=True, text=text, value=value, data=data, facts=dict(facts or {}))
 
     def fields(self) -> dict[str, Any]:
-        """`data` as a dict (empty when it is not one): the usual shape of a tool's result."""
-        return dict(self.data) if isinstance(self.data, dict) else {}
+        """`to_json()` as a dict (empty when it is not one): the usual shape of a tool's result."""
+        value = self.to_json()
+        return dict(value) if isinstance(value, dict) else {}
+
+    def to_json(self) -> JsonValue:
+        """The result as JSON, for the model side (evidence, prompts): the typed value dumped, or `data`."""
+        if self.value is None:
+            return self.data
+        result: JsonValue = to_jsonable_python(self.value)
+        return result
+
+    def typed(self, kind: type[T]) -> T | None:
+        """The typed value when it is a `kind`, else None."""
+        return self.value if isinstance(self.value, kind) else None
 
     @classmethod
     def failure(
-        cls, text: str, *, kind: ToolErrorKind = ToolErrorKind.FAILED, data: JsonValue = None
+        cls,
+        text: str,
+        *,
+        kind: ToolErrorKind = ToolErrorKind.FAILED,
+        data: JsonValue = None,
+        value: object = None,
     ) -> ToolOutput:
-        return cls(ok=False, text=text, data=data, error=kind)
+        return cls(ok=False, text=text, value=value, data=data, error=kind)
 
 
 class ToolCancelled(ToolError):

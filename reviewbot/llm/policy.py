@@ -37,7 +37,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from reviewbot.agent.events import canonical_json
-from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, Policy, StopReason
+from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, StopReason
 from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
@@ -69,6 +69,7 @@ from reviewbot.llm.prompt import (
     Exchange,
     PRInfo,
     fit_history,
+    memory_section,
     plan_diff,
     render_result,
     split_diff,
@@ -77,6 +78,8 @@ from reviewbot.llm.prompt import (
 from reviewbot.llm.safety import OutputLimits
 from reviewbot.llm.shrink import ESSENTIAL_TOOLS, compact, plan_shrink
 from reviewbot.llm.tokens import estimate_tokens
+from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.plan import Plan, report_args
 from reviewbot.settings import Settings
 
 MAX_NUDGES = 2  # prose replies nudged; the last nudge forces the report tool
@@ -99,7 +102,7 @@ class LLMPolicy:
         *,
         pr: PRInfo | None = None,
         meter: UsageMeter | None = None,
-        prelude: Policy[Any] | None = None,
+        checks: Plan | None = None,
         focus: str = "",
         seed: Sequence[Evidence] = (),
         base_findings: Sequence[Finding] = (),
@@ -110,7 +113,8 @@ class LLMPolicy:
         self.settings = settings
         self.pr = pr or PRInfo()
         self.meter = meter or UsageMeter(llm.price_input_per_mtok, llm.price_output_per_mtok)
-        self.prelude = prelude
+        self.checks = checks  # the deterministic plan, run first; its results seed the model
+        self.seeded = 0  # how many of its calls are in the evidence log
         self.focus = focus
         self.limits = OutputLimits.from_settings(settings)
         self.context_tokens = llm.context_tokens
@@ -126,8 +130,7 @@ class LLMPolicy:
         self.queue: list[ToolCall] = []
         self.batch: set[str] = set()  # canonical calls of the model's current turn
         self.pending: ToolCall | None = None
-        self.prelude_pending: CallTool | None = None
-        self.prelude_done = prelude is None
+        self.prelude_done = checks is None
         self.plan: DiffPlan | None = None
         self.task: str | None = None
         self.tool_filter: Collection[str] | None = None  # set when the context is tight
@@ -142,11 +145,11 @@ class LLMPolicy:
         self.stop: Stop | None = None
         self.partial_reason: str | None = None  # read by run_review: a budget ran out
         self.processed: Processed | None = None
-        self._current: AgentState[Any] | None = None
+        self._current: AgentState[ReviewDeps] | None = None
 
     # -- the Policy protocol -------------------------------------------------------------------
 
-    def decide(self, state: AgentState[Any]) -> Action:
+    def decide(self, state: AgentState[ReviewDeps]) -> Action:
         self._current = state
         self.deadline = time.monotonic() + state.time_left_s
         if not self.prelude_done:
@@ -163,7 +166,7 @@ class LLMPolicy:
             return self._on_model_error(state, exc)
         return self._wrap_up(state, Stop("refused", "the model kept sending calls the bot had to refuse"))
 
-    def wrap_up(self, state: AgentState[Any], reason: StopReason, message: str) -> Action:
+    def wrap_up(self, state: AgentState[ReviewDeps], reason: StopReason, message: str) -> Action:
         """The loop's guard stopped the run (see `agent.loop`): report what there is, now."""
         self._current = state
         kinds: dict[StopReason, StopKind] = {
@@ -175,28 +178,25 @@ class LLMPolicy:
             self.prelude_done = True
         return self._wrap_up(state, Stop(kinds.get(reason, "time"), message), ask=False)
 
-    def salvage(self, deps: Any) -> list[Finding]:
+    def salvage(self, deps: ReviewDeps) -> list[Finding]:
         """The run ended without a report (the policy failed): keep the deterministic findings."""
         if self.prelude_done:
             return list(self.base_findings)
-        salvage = getattr(self.prelude, "salvage", None)
-        return list(salvage(deps)) if callable(salvage) else []
+        return self.checks.findings(deps) if self.checks is not None else []
 
-    # -- the deterministic prelude ------------------------------------------------------------
+    # -- the deterministic checks, first ------------------------------------------------------
 
-    def _prelude_step(self, state: AgentState[Any]) -> Action | None:
-        assert self.prelude is not None
-        if self.prelude_pending is not None and state.last is not None:
-            out = state.last.output
-            self._remember(state.last.name, state.last.args, ok=out.ok, text=out.text, data=out.data)
-            self.prelude_pending = None
-        action = self.prelude.decide(state)
-        if isinstance(action, CallTool) and action.name != REPORT_TOOL:
-            self.prelude_pending = action
-            return action
-        if isinstance(action, CallTool):  # its report: keep the findings, the model goes next
-            raw = action.args.get("findings") or []
-            self.base_findings = [Finding.model_validate(f) for f in raw]
+    def _prelude_step(self, state: AgentState[ReviewDeps]) -> Action | None:
+        """Run the deterministic plan (`pipeline.plan`): its calls are numbered as evidence, and its
+        findings seed the report; then the model goes."""
+        assert self.checks is not None
+        call = self.checks.advance(state)
+        for done, out in self.checks.calls[self.seeded :]:
+            self._remember(done.name, done.args, ok=out.ok, text=out.text, data=out.to_json())
+        self.seeded = len(self.checks.calls)
+        if call is not None:
+            return call
+        self.base_findings = self.checks.findings(state.deps)
         self.prelude_done = True
         return None
 
@@ -210,7 +210,7 @@ class LLMPolicy:
 
     # -- the model's turns ----------------------------------------------------------------------
 
-    def _next(self, state: AgentState[Any]) -> Action | None:
+    def _next(self, state: AgentState[ReviewDeps]) -> Action | None:
         if self.queue:
             return self._dispatch(self.queue.pop(0), state)
         stop = self._guard(state)
@@ -226,7 +226,7 @@ class LLMPolicy:
         response = self._ask(state, tools, messages, force=force)
         return self._take(state, response, forced=force is not None)
 
-    def _guard(self, state: AgentState[Any]) -> Stop | None:
+    def _guard(self, state: AgentState[ReviewDeps]) -> Stop | None:
         if state.iterations_left <= 1:
             return Stop("iterations", f"the agent's limit of {state.max_iterations} iterations was reached")
         left = self._time_left()
@@ -248,7 +248,7 @@ class LLMPolicy:
     def _time_left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def _take(self, state: AgentState[Any], response: ModelResponse, *, forced: bool) -> Action | None:
+    def _take(self, state: AgentState[ReviewDeps], response: ModelResponse, *, forced: bool) -> Action | None:
         if response.tool_calls:
             self.exchanges.append(Exchange(AssistantMessage(response.text, response.tool_calls)))
             self.queue = list(response.tool_calls)
@@ -262,13 +262,18 @@ class LLMPolicy:
         self.exchanges.append(Exchange(AssistantMessage(response.text or "(no content)"), followup=followup))
         return None
 
-    def _tools(self, state: AgentState[Any]) -> list[ToolSpec]:
+    def _tools(self, state: AgentState[ReviewDeps]) -> list[ToolSpec]:
         wanted = self.tool_filter
         specs: list[ToolSpec] = [t for t in state.tools if wanted is None or t["name"] in wanted]
         return [compact(t) for t in specs] if self.compact_tools else specs
 
     def _ask(
-        self, state: AgentState[Any], tools: list[ToolSpec], messages: list[Message], *, force: str | None
+        self,
+        state: AgentState[ReviewDeps],
+        tools: list[ToolSpec],
+        messages: list[Message],
+        *,
+        force: str | None,
     ) -> ModelResponse:
         size = _size(messages, tools)
         shrinks = 0
@@ -322,7 +327,7 @@ class LLMPolicy:
         return response
 
     def _shrink(
-        self, state: AgentState[Any], exc: ContextLengthError, size: int, force: str | None
+        self, state: AgentState[ReviewDeps], exc: ContextLengthError, size: int, force: str | None
     ) -> tuple[list[ToolSpec], list[Message], int]:
         """A smaller request after a context-length error, or the error again if none is smaller."""
         plan = plan_shrink(exc, sent_chars=size, max_tokens=self.max_tokens)
@@ -345,27 +350,27 @@ class LLMPolicy:
         )
         return tools, messages, smaller
 
-    def _messages(self, state: AgentState[Any], tools: list[ToolSpec]) -> list[Message]:
+    def _messages(self, state: AgentState[ReviewDeps], tools: list[ToolSpec]) -> list[Message]:
         fixed = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(json.dumps(tools)) + self.max_tokens
         budget = max(self.context_tokens - fixed, 400)
         if self.task is None:
             self.task = self._task(state, budget, [t["name"] for t in tools])
-        return fit_history(self.task, self.exchanges, budget)
+        return fit_history(self.task + memory_section(state.memory, budget), self.exchanges, budget)
 
-    def _task(self, state: AgentState[Any], budget: int, tool_names: list[str]) -> str:
+    def _task(self, state: AgentState[ReviewDeps], budget: int, tool_names: list[str]) -> str:
         results = [
             render_result(e.id, e.tool, e.text, ok=e.ok, max_tokens=self.max_result_tokens)
             for e in self.evidence.entries.values()
         ]
         results_tokens = sum(estimate_tokens(r) for r in results)
         diff_budget = max(budget // 2 - results_tokens, budget // 5)
-        self.plan = plan_diff(split_diff(str(getattr(state.deps, "diff_text", "") or "")), diff_budget)
+        self.plan = plan_diff(split_diff(state.deps.diff_text), diff_budget)
         text = task_prompt(self.pr, self.plan, focus=self.focus, tools=tool_names)
         if results:
             text += "\n\n## Checks the bot already ran (cite their ids as evidence)\n" + "\n\n".join(results)
         return text
 
-    def _warn_if_low(self, state: AgentState[Any]) -> None:
+    def _warn_if_low(self, state: AgentState[ReviewDeps]) -> None:
         if self.force_next or not self.exchanges or self.exchanges[-1].followup:
             return
         why = self._low(state)
@@ -374,7 +379,7 @@ class LLMPolicy:
             self.force_next = True
             self.ledger.notes.append(f"the model was asked to report early: {why}")
 
-    def _low(self, state: AgentState[Any]) -> str:
+    def _low(self, state: AgentState[ReviewDeps]) -> str:
         """Which budget is nearly used up ('' when none is)."""
         tokens_left = self.token_budget - self.meter.total_tokens
         left = self._time_left()
@@ -388,7 +393,7 @@ class LLMPolicy:
 
     # -- answering calls ------------------------------------------------------------------------
 
-    def _answer_pending(self, state: AgentState[Any]) -> None:
+    def _answer_pending(self, state: AgentState[ReviewDeps]) -> None:
         if self.pending is None:
             return
         call, self.pending = self.pending, None
@@ -416,7 +421,7 @@ class LLMPolicy:
                 ex.summaries.append(f"{label} {call.name}({short}) -> {'ok' if ok else 'error'}: {first}")
                 return
 
-    def _dispatch(self, call: ToolCall, state: AgentState[Any]) -> Action | None:
+    def _dispatch(self, call: ToolCall, state: AgentState[ReviewDeps]) -> Action | None:
         if not isinstance(call.arguments, dict):
             self._answer(
                 call,
@@ -442,7 +447,7 @@ class LLMPolicy:
         self.pending = call
         return CallTool(name=call.name, args=call.arguments, id=call.id)
 
-    def _repeat(self, call: ToolCall, key: str, state: AgentState[Any]) -> Action | None:
+    def _repeat(self, call: ToolCall, key: str, state: AgentState[ReviewDeps]) -> Action | None:
         self.repeats += 1
         self._answer(
             call,
@@ -457,7 +462,7 @@ class LLMPolicy:
             )
         return None
 
-    def _take_report(self, call: ToolCall, state: AgentState[Any]) -> Action | None:
+    def _take_report(self, call: ToolCall, state: AgentState[ReviewDeps]) -> Action | None:
         assert isinstance(call.arguments, dict)
         processed = self._process(call.arguments, lenient=self.final_asked)
         if processed.errors:
@@ -480,7 +485,7 @@ class LLMPolicy:
 
     # -- finishing ------------------------------------------------------------------------------
 
-    def _from_prose(self, state: AgentState[Any], text: str) -> Action:
+    def _from_prose(self, state: AgentState[ReviewDeps], text: str) -> Action:
         """Prose after the forced report: a fenced JSON findings block, else the prose as summary."""
         fenced = fenced_report(text)
         if fenced is not None:
@@ -494,7 +499,7 @@ class LLMPolicy:
         self.ledger.answered = True
         return self._report(state, [summary] if summary else [], "", [self.ledger.outcome])
 
-    def _wrap_up(self, state: AgentState[Any], stop: Stop, *, ask: bool = True) -> Action:
+    def _wrap_up(self, state: AgentState[ReviewDeps], stop: Stop, *, ask: bool = True) -> Action:
         """A guard stopped the model: ask once more for the report if that is affordable, else
         report the deterministic findings. Either way the review finishes."""
         self.stop = stop
@@ -521,7 +526,7 @@ class LLMPolicy:
                 return self._from_prose(state, response.text)
         return self._report(state, [], "", [])
 
-    def _can_ask_once_more(self, state: AgentState[Any]) -> bool:
+    def _can_ask_once_more(self, state: AgentState[ReviewDeps]) -> bool:
         if stop_kind_blocks_asking(self.stop):
             return False
         left = self._time_left() - REPORT_RESERVE_S
@@ -536,12 +541,12 @@ class LLMPolicy:
         else:
             self.exchanges.append(Exchange(AssistantMessage("(no content)"), followup=text))
 
-    def _on_model_error(self, state: AgentState[Any], exc: ModelError) -> Action:
+    def _on_model_error(self, state: AgentState[ReviewDeps], exc: ModelError) -> Action:
         """A misconfigured endpoint fails the review after its LLM row is written; a flaky or slow
         one, a request refused mid-review, or a prompt that cannot be made to fit ends the model's
         part with what there is."""
         if _is_setup_error(exc, answered=self.meter.calls > 0):
-            self.ledger.record_failure(_deps_ledger(state), str(exc))
+            self.ledger.record_failure(state.deps.ledger, str(exc))
             raise ModelConfigError(self.ledger.clean(str(exc))) from exc
         if isinstance(exc, ContextLengthError):
             why = f"the prompt stayed too long for the model's context window ({_said(exc)})"
@@ -553,17 +558,14 @@ class LLMPolicy:
         return self._wrap_up(state, stop, ask=False)
 
     def _report(
-        self, state: AgentState[Any], findings: list[Finding], summary: str, notes: list[str]
+        self, state: AgentState[ReviewDeps], findings: list[Finding], summary: str, notes: list[str]
     ) -> Action:
         merged = dedupe([*self.base_findings, *findings])
-        self.ledger.finish(_deps_ledger(state), notes, self.stop, self._not_reviewed())
+        self.ledger.finish(state.deps.ledger, notes, self.stop, self._not_reviewed())
         if REPORT_TOOL not in {t["name"] for t in state.tools}:
             return Finish(reason="; ".join(self.ledger.lines()))
         text = "\n\n".join(p for p in (summary, *self.ledger.lines()) if p)
-        return CallTool(
-            name=REPORT_TOOL,
-            args={"findings": [f.model_dump(mode="json") for f in merged], "summary": text[:20_000]},
-        )
+        return CallTool(name=REPORT_TOOL, args=report_args(merged, text[:20_000]))
 
     def _not_reviewed(self) -> list[str]:
         seen = self.evidence.paths_seen()
@@ -575,8 +577,9 @@ class LLMPolicy:
         ]
 
     @property
-    def _deps(self) -> object:
-        return self._current.deps if self._current is not None else None
+    def _deps(self) -> ReviewDeps:
+        assert self._current is not None, "the policy reads the deps of the decision it is making"
+        return self._current.deps
 
 
 def stop_kind_blocks_asking(stop: Stop | None) -> bool:
@@ -585,10 +588,6 @@ def stop_kind_blocks_asking(stop: Stop | None) -> bool:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def _deps_ledger(state: AgentState[Any]) -> Any:
-    return getattr(state.deps, "ledger", None)
 
 
 def _is_setup_error(exc: ModelError, *, answered: bool) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
+from reviewbot.core.text import tail
 from reviewbot.errors import ToolError
 from sandbox import Session
 from sandbox.archive import FileEntry, build_tar
@@ -42,15 +43,6 @@ class RunSnippetParams(BaseModel):
         default="python", description="python: run the file as a script; pytest: run it as a test file"
     )
     timeout_s: float = Field(default=60.0, ge=1, le=300, description="Wall-clock limit for the run")
-
-
-def _tail(data: bytes) -> str:
-    text = data.decode("utf-8", "replace")
-    return (
-        text
-        if len(text) <= TAIL_CHARS
-        else f"[... {len(text) - TAIL_CHARS} chars cut]\n" + text[-TAIL_CHARS:]
-    )
 
 
 class RunSnippet(Tool[Any, RunSnippetParams]):
@@ -85,7 +77,10 @@ class RunSnippet(Tool[Any, RunSnippetParams]):
             result = session.run(argv, cwd=self.workdir, timeout_s=timeout, env=dict(self.env))
         except SandboxError as exc:
             raise ToolError(f"the sandbox could not run the snippet: {exc}") from exc
-        stdout, stderr = _tail(result.stdout), _tail(result.stderr)
+        stdout, stderr = (
+            tail(b.decode("utf-8", "replace"), TAIL_CHARS, mark_cut=True)
+            for b in (result.stdout, result.stderr)
+        )
         head = (
             f"{params.mode} {rel}: exit code {result.exit_code} ({result.outcome.value}) "
             f"in {result.duration_s:.1f}s" + (f"; {result.detail}" if result.detail else "")
