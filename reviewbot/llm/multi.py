@@ -70,7 +70,7 @@ class Coordinator:
     def decide(self, state: AgentState[ReviewDeps]) -> Action:
         call = self.checks.advance(state)
         for done, out in self.checks.calls[len(self.evidence.entries) :]:
-            self.evidence.add(done.name, done.args, ok=out.ok, text=out.text, data=out.to_json())
+            self.evidence.add(done.name, done.args, ok=out.ok, text=out.text, value=out.value)
         if call is not None:
             return call
         self.base = self.checks.findings(state.deps)

@@ -1,9 +1,11 @@
 """`LLMPolicy`: the agent loop's Policy, with a model choosing the tool calls.
 
-A review with an LLM first runs the deterministic plan (`prelude`: lint at head and base, tests,
-attribution — the findings tools can prove), then hands over to the model: it sees the diff
-(split by file within a token budget), those results (numbered as evidence), the tool schemas
-from the registry, and its own observations, and it investigates until it calls `report`.
+A review with an LLM first runs the deterministic plan (`checks`, a `pipeline.plan.Plan`: lint at
+head and base, tests, attribution — the findings tools can prove); its typed results seed the
+model (numbered as evidence) and its findings seed the report. Then the model goes: it sees the
+diff (split by file within a token budget), those results, the tool schemas from the registry,
+and the agent's memory (what it has done and learned, bounded by `agent.memory_max_*`, rendered
+by `agent.render`), and it investigates until it calls `report`.
 
 Per `decide`:
 1. the result of the previous call (the loop's `state.last`) joins the conversation, numbered;
@@ -124,13 +126,13 @@ class LLMPolicy:
         self.evidence = EvidenceLog()
         self.results: dict[str, str] = {}  # canonical call -> its result, as the model saw it
         for entry in seed:
-            self._remember(entry.tool, entry.args, ok=entry.ok, text=entry.text, data=entry.data)
+            self._remember(entry.tool, entry.args, ok=entry.ok, text=entry.text, value=entry.value)
         self.base_findings: list[Finding] = list(base_findings)
         self.exchanges: list[Exchange] = []
         self.queue: list[ToolCall] = []
         self.batch: set[str] = set()  # canonical calls of the model's current turn
         self.pending: ToolCall | None = None
-        self.prelude_done = checks is None
+        self.checks_done = checks is None
         self.plan: DiffPlan | None = None
         self.task: str | None = None
         self.tool_filter: Collection[str] | None = None  # set when the context is tight
@@ -152,8 +154,8 @@ class LLMPolicy:
     def decide(self, state: AgentState[ReviewDeps]) -> Action:
         self._current = state
         self.deadline = time.monotonic() + state.time_left_s
-        if not self.prelude_done:
-            action = self._prelude_step(state)
+        if not self.checks_done:
+            action = self._checks_step(state)
             if action is not None:
                 return action
         self._answer_pending(state)
@@ -173,37 +175,37 @@ class LLMPolicy:
             StopReason.MAX_ITERATIONS: "iterations",
             StopReason.REPEATED_ACTIONS: "repeats",
         }
-        if not self.prelude_done:  # cut off during the deterministic plan: keep what it had
+        if not self.checks_done:  # cut off during the deterministic plan: keep what it had
             self.base_findings = self.salvage(state.deps)
-            self.prelude_done = True
+            self.checks_done = True
         return self._wrap_up(state, Stop(kinds.get(reason, "time"), message), ask=False)
 
     def salvage(self, deps: ReviewDeps) -> list[Finding]:
         """The run ended without a report (the policy failed): keep the deterministic findings."""
-        if self.prelude_done:
+        if self.checks_done:
             return list(self.base_findings)
         return self.checks.findings(deps) if self.checks is not None else []
 
     # -- the deterministic checks, first ------------------------------------------------------
 
-    def _prelude_step(self, state: AgentState[ReviewDeps]) -> Action | None:
+    def _checks_step(self, state: AgentState[ReviewDeps]) -> Action | None:
         """Run the deterministic plan (`pipeline.plan`): its calls are numbered as evidence, and its
         findings seed the report; then the model goes."""
         assert self.checks is not None
         call = self.checks.advance(state)
         for done, out in self.checks.calls[self.seeded :]:
-            self._remember(done.name, done.args, ok=out.ok, text=out.text, data=out.to_json())
+            self._remember(done.name, done.args, ok=out.ok, text=out.text, value=out.value)
         self.seeded = len(self.checks.calls)
         if call is not None:
             return call
         self.base_findings = self.checks.findings(state.deps)
-        self.prelude_done = True
+        self.checks_done = True
         return None
 
     def _remember(
-        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, data: Any = None
+        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, value: object = None
     ) -> Evidence:
-        entry = self.evidence.add(tool, args, ok=ok, text=text, data=data)
+        entry = self.evidence.add(tool, args, ok=ok, text=text, value=value)
         rendered = render_result(entry.id, tool, text, ok=ok, max_tokens=self.max_result_tokens)
         self.results.setdefault(_key(tool, args), rendered)  # fenced as data, like any result
         return entry
@@ -399,16 +401,16 @@ class LLMPolicy:
         call, self.pending = self.pending, None
         if state.last is not None:
             out = state.last.output
-            self._answer(call, ok=out.ok, text=out.text, data=out.data, args=state.last.args)
+            self._answer(call, ok=out.ok, text=out.text, value=out.value, args=state.last.args)
 
     def _answer(
-        self, call: ToolCall, *, ok: bool, text: str, data: Any = None, args: Any = None, log: bool = True
+        self, call: ToolCall, *, ok: bool, text: str, value: object = None, args: Any = None, log: bool = True
     ) -> None:
         arguments = (
             args if isinstance(args, dict) else (call.arguments if isinstance(call.arguments, dict) else {})
         )
         if log:
-            entry = self._remember(call.name, arguments, ok=ok, text=text, data=data)
+            entry = self._remember(call.name, arguments, ok=ok, text=text, value=value)
             rendered = render_result(entry.id, call.name, text, ok=ok, max_tokens=self.max_result_tokens)
             label = entry.id
         else:

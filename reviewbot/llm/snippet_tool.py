@@ -10,9 +10,10 @@ What the bot reports as evidence is the exit code and output it recorded, not th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.core.text import tail
@@ -43,6 +44,21 @@ class RunSnippetParams(BaseModel):
         default="python", description="python: run the file as a script; pytest: run it as a test file"
     )
     timeout_s: float = Field(default=60.0, ge=1, le=300, description="Wall-clock limit for the run")
+
+
+@dataclass(frozen=True)
+class SnippetResult:
+    """What `run_snippet` returns besides its text: how the run ended."""
+
+    file: str
+    mode: str
+    outcome: str  # sandbox.Outcome value: ok, timeout, ...
+    exit_code: int | None
+    duration_s: float
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code not in (0, None) or self.outcome == "timeout"
 
 
 class RunSnippet(Tool[Any, RunSnippetParams]):
@@ -86,11 +102,7 @@ class RunSnippet(Tool[Any, RunSnippetParams]):
             f"in {result.duration_s:.1f}s" + (f"; {result.detail}" if result.detail else "")
         )
         text = "\n".join([head, "--- stdout", stdout or "(empty)", "--- stderr", stderr or "(empty)"])
-        data: dict[str, JsonValue] = {
-            "file": rel,
-            "mode": params.mode,
-            "outcome": result.outcome.value,
-            "exit_code": result.exit_code,
-            "duration_s": round(result.duration_s, 3),
-        }
-        return ToolOutput.success(text, data)
+        value = SnippetResult(
+            rel, params.mode, result.outcome.value, result.exit_code, round(result.duration_s, 3)
+        )
+        return ToolOutput.success(text, value=value)

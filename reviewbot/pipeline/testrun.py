@@ -77,6 +77,8 @@ class TestsResult:
     """What `run_tests` returns: one pytest run, its failing tests already in the shape attribution
     takes (`FailedTest`, cause included). `error` says why the run broke, if it did."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     revision: str
     error: str | None = None
     status: str | None = None
