@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from reviewbot.core.diff import Diff
+
 
 class RepoDeps(Protocol):
     @property
@@ -24,9 +26,8 @@ class RepoDeps(Protocol):
         ...
 
     @property
-    def diff(self) -> object | None:
-        """The parsed diff (`reviewbot.core.diff.Diff`: `.files` with `.path`, `.status`,
-        `.hunks`) when available; the tools fall back to `diff_text`."""
+    def diff(self) -> Diff | None:
+        """The parsed diff when available; the tools fall back to `diff_text`."""
         ...
 
 
@@ -34,4 +35,4 @@ class RepoDeps(Protocol):
 class RepoContext:
     root: Path
     diff_text: str = ""
-    diff: object | None = None
+    diff: Diff | None = None

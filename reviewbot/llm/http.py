@@ -266,16 +266,8 @@ class WireModel(ABC):
     name: str
     last_request_chars: int = 0  # size of the last body sent
 
-    @abstractmethod
-    def build_body(
-        self,
-        system: str,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-    ) -> dict[str, Any]: ...
+    #: The provider's request body: (system, messages, tools, *, max_tokens, force) -> JSON object.
+    build_body: Callable[..., dict[str, Any]]
 
     @abstractmethod
     def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse: ...
