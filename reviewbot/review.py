@@ -187,16 +187,22 @@ class _Ran:
     deps: ReviewDeps
 
 
+def _names(prepared: Prepared) -> dict[str, JsonValue]:
+    """The revisions as the review names them (the agent's memory holds them as its task)."""
+    return {"base": prepared.base or "(none)", "head": prepared.head or "WORKTREE"}
+
+
 def _run_agent(
     request: ReviewRequest,
     settings: Settings,
     prepared: Prepared,
+    packed: tuple[bytes, bytes | None, list[str]],
     backend: Backend,
     *,
     trace: EventSink | None,
     reviewer: Reviewer,
 ) -> _Ran:
-    head_tar, base_tar, copy_notes = _pack(prepared)
+    head_tar, base_tar, copy_notes = packed
     ledger = Ledger()
     emit_phase(trace, f"starting the {backend.name} sandbox")
     try:
@@ -207,11 +213,7 @@ def _run_agent(
             ledger.skipped.extend([*prepared.skipped, *copy_notes])
             sessions.get("head")  # opened and installed before anything runs; the base only on demand
             policy = reviewer.new_policy()
-            context: dict[str, JsonValue] = {
-                "base": prepared.base or "(none)",
-                "head": prepared.head or "WORKTREE",
-            }
-            run = _loop(settings, reviewer, trace).run(policy, deps, context=context)
+            run = _loop(settings, reviewer, trace).run(policy, deps, context=_names(prepared))
     except SandboxStartError as exc:
         raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc
     except SandboxError as exc:
@@ -256,8 +258,9 @@ def run_review(
     if prepared.nothing_to_review:
         review = Review(base=prepared.base or "(none)", head=prepared.head or "WORKTREE")
         return ReviewOutcome(review, prepared.diff, {}, nothing_to_review=True)
+    packed = _pack(prepared)
     backend, warning = _open_backend(request, settings)
-    ran = _run_agent(request, settings, prepared, backend, trace=trace, reviewer=reviewer)
+    ran = _run_agent(request, settings, prepared, packed, backend, trace=trace, reviewer=reviewer)
     return ReviewOutcome(
         _review(ran, prepared, backend.name),
         prepared.diff,

@@ -31,7 +31,6 @@ from enum import StrEnum
 from typing import Any, Generic, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, ValidationError
-from pydantic_core import to_jsonable_python
 
 from reviewbot.errors import ToolError
 
@@ -56,10 +55,10 @@ class ToolErrorKind(StrEnum):
 class ToolOutput(BaseModel):
     """The result of one tool call.
 
-    `text` is a short, human/LLM-readable summary (it is what goes to logs and prompts, truncated);
-    `value` is the tool's typed result (a pydantic model or a frozen dataclass, e.g. the `Report`
-    or `pipeline.tools.AnalyzeResult`) that policies read as it is; `data` is the plain JSON result
-    of the simple read-only tools; `to_json()` is either, as JSON, for where a model reads it;
+    `text` is a short, human/LLM-readable summary: it is what goes to logs and prompts (truncated),
+    the only form of a result a model reads. `value` is the tool's typed result (a pydantic model
+    or a frozen dataclass: the `Report`, `pipeline.tools.AnalyzeResult`, ...) that policies read as
+    it is, never through JSON; `data` is the plain JSON result of the simple read-only tools;
     `facts` are things learned that the loop stores in memory's knowledge.
     """
 
@@ -84,16 +83,8 @@ class ToolOutput(BaseModel):
         return cls(ok=True, text=text, value=value, data=data, facts=dict(facts or {}))
 
     def fields(self) -> dict[str, Any]:
-        """`to_json()` as a dict (empty when it is not one): the usual shape of a tool's result."""
-        value = self.to_json()
-        return dict(value) if isinstance(value, dict) else {}
-
-    def to_json(self) -> JsonValue:
-        """The result as JSON, for the model side (evidence, prompts): the typed value dumped, or `data`."""
-        if self.value is None:
-            return self.data
-        result: JsonValue = to_jsonable_python(self.value)
-        return result
+        """`data` as a dict (empty when it is not one): the usual shape of a simple tool's result."""
+        return dict(self.data) if isinstance(self.data, dict) else {}
 
     def typed(self, kind: type[T]) -> T | None:
         """The typed value when it is a `kind`, else None."""
