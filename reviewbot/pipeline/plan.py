@@ -249,11 +249,6 @@ class Plan:
         self.pending, self._asked = step
         return self._asked
 
-    @property
-    def decided(self) -> bool:
-        """True once `findings` has been computed (the plan's answer is out)."""
-        return self._findings is not None
-
     def findings(self, deps: ReviewDeps) -> list[Finding]:
         """What the change introduced; a step cut off by a guard counts as having produced nothing."""
         if self._findings is None:

@@ -1,5 +1,7 @@
-"""What `run_tests` hands the policy about one pytest run, and the coverage verdict of the review.
+"""What `run_tests` hands the policy about one pytest run (`TestsResult`), and the coverage verdict
+of the review.
 
+A failing test has one shape from the junit parse to the attribution: `core.testgroups.FailedTest`.
 The tool annotates every failure with its real cause (`core.testgroups.parse_cause`, resolved
 against the head revision's files) and, for a test module that failed to import for a reason
 outside the code (a module not installed, a generated file missing), the environment problem and
@@ -81,9 +83,7 @@ class TestsResult:
 
     revision: str
     error: str | None = None
-    status: str | None = None
-    collected: int | None = None
-    running: tuple[str, ...] = ()
+    running: tuple[str, ...] = ()  # tests cut off by a kill (from the streamed log)
     cases: tuple[TestCase, ...] = ()
     failures: tuple[FailedTest, ...] = ()
     collection_errors: tuple[FailedTest, ...] = ()

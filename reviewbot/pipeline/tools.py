@@ -1,7 +1,8 @@
 """The review tools that execute code: `analyze_code` (ruff) and `run_tests` (pytest).
 
 Both run only inside the sandbox session from `ReviewDeps`; both record what ran in the ledger and
-return structured data (findings, failing tests) for the policy, plus a short text for logs/LLMs.
+return a typed result for the policy (`AnalyzeResult`, `testrun.TestsResult`: frozen findings and
+failing tests, read as they are, never through JSON), plus a short text for logs and models.
 """
 
 from __future__ import annotations
@@ -263,9 +264,7 @@ def _result(params: RunTestsParams, result: runners.TestRunResult, layout: RepoL
     assert report is not None
     return TestsResult(
         revision=params.revision,
-        status=result.run.status.value,
         error=result.error,
-        collected=result.progress.collected,
         running=tuple(result.progress.running),
         cases=report.cases,
         failures=tuple(failed_test(c, layout) for c in report.failures),
