@@ -15,21 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import JsonValue
+
 from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.events import EventSink, emit_phase
-from reviewbot.agent.loop import AgentLoop, AgentRun, Limits, Policy
+from reviewbot.agent.loop import AgentLoop, AgentRun
 from reviewbot.agent.tools import Tool, ToolRegistry
 from reviewbot.core.diff import Diff
-from reviewbot.core.finding import Finding
 from reviewbot.core.review import Review
 from reviewbot.errors import AnalyzerError, SandboxUnavailable, WorkspaceError
 from reviewbot.pipeline.deps import Ledger, ReviewDeps, Revision
-from reviewbot.pipeline.policy import DeterministicPolicy
+from reviewbot.pipeline.policy import DeterministicPolicy, ReviewPolicy
 from reviewbot.pipeline.prepare import Prepared, prepare
 from reviewbot.pipeline.sessions import RevisionSessions, RevisionTree
 from reviewbot.pipeline.tools import AnalyzeCode, RunTests
 from reviewbot.settings import Settings
-from sandbox import SandboxSpec
+from sandbox import Backend, SandboxSpec
 from sandbox.archive import FileEntry, build_tar, extract_tar
 from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
 from sandbox.factory import describe_start_failure, open_backend
@@ -59,7 +60,7 @@ class Reviewer:
     """Who reviews: a fresh policy for each review, and the tools that policy adds to the defaults.
     `reviewbot.policy_choice.choose_reviewer` picks one from the settings."""
 
-    new_policy: Callable[[], Policy[ReviewDeps]] = DeterministicPolicy
+    new_policy: Callable[[], ReviewPolicy] = DeterministicPolicy
     tools: tuple[Tool[ReviewDeps, Any], ...] = ()
 
 
@@ -126,10 +127,120 @@ def _pack(prepared: Prepared) -> tuple[bytes, bytes | None, list[str]]:
     return head_tar, base_tar, notes
 
 
-def _salvage(policy: object, deps: ReviewDeps) -> list[Finding]:
-    """Findings a policy established before a guard stopped it (deterministic plan: what ran)."""
-    salvage = getattr(policy, "salvage", None)
-    return list(salvage(deps)) if callable(salvage) else []
+def _open_backend(request: ReviewRequest, settings: Settings) -> tuple[Backend, str | None]:
+    try:
+        return open_backend(
+            settings.sandbox.backend,
+            untrusted=request.untrusted,
+            allow_process_for_untrusted=settings.sandbox.allow_process_backend_for_untrusted,
+            image=settings.sandbox.image,
+        )
+    except SandboxStartError as exc:
+        raise SandboxUnavailable(str(exc)) from exc
+
+
+def _deps(
+    prepared: Prepared,
+    settings: Settings,
+    root: Path,
+    sessions: RevisionSessions,
+    ledger: Ledger,
+    *,
+    has_base: bool,
+) -> ReviewDeps:
+    return ReviewDeps(
+        root=root,
+        sessions=sessions,
+        settings=settings,
+        diff=prepared.diff,
+        diff_text=prepared.diff_text,
+        scoped=prepared.scoped,
+        python_paths=prepared.python_paths,
+        base_paths=prepared.base_paths,
+        head_texts=prepared.head_texts,
+        base_texts=prepared.base_texts,
+        has_base=has_base,
+        uses_ruff_format=prepared.uses_ruff_format,
+        has_ruff_config=prepared.has_ruff_config,
+        ledger=ledger,
+        lint=prepared.lint,
+    )
+
+
+def _loop(settings: Settings, reviewer: Reviewer, trace: EventSink | None) -> AgentLoop[ReviewDeps]:
+    """The default tools plus the reviewer's own; budgets and memory bounds from `settings.agent`."""
+    registry: ToolRegistry[ReviewDeps] = ToolRegistry(
+        default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s
+    )
+    for tool in reviewer.tools:
+        if tool.name not in registry:
+            registry.register(tool)
+    return AgentLoop.from_settings(registry, settings.agent, sink=trace)
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """What the agent did, for the Review: its run and the policy that made it."""
+
+    run: AgentRun
+    policy: ReviewPolicy
+    deps: ReviewDeps
+
+
+def _names(prepared: Prepared) -> dict[str, JsonValue]:
+    """The revisions as the review names them (the agent's memory holds them as its task)."""
+    return {"base": prepared.base or "(none)", "head": prepared.head or "WORKTREE"}
+
+
+def _run_agent(
+    request: ReviewRequest,
+    settings: Settings,
+    prepared: Prepared,
+    packed: tuple[bytes, bytes | None, list[str]],
+    backend: Backend,
+    *,
+    trace: EventSink | None,
+    reviewer: Reviewer,
+) -> _Ran:
+    head_tar, base_tar, copy_notes = packed
+    ledger = Ledger()
+    emit_phase(trace, f"starting the {backend.name} sandbox")
+    try:
+        with ExitStack() as stack, _head_snapshot(request, prepared, head_tar) as root:
+            trees = _trees(prepared, head_tar, base_tar)
+            sessions = RevisionSessions(backend, settings, sandbox_spec(settings), trees, ledger, stack)
+            deps = _deps(prepared, settings, root, sessions, ledger, has_base=base_tar is not None)
+            ledger.skipped.extend([*prepared.skipped, *copy_notes])
+            sessions.get("head")  # opened and installed before anything runs; the base only on demand
+            policy = reviewer.new_policy()
+            run = _loop(settings, reviewer, trace).run(policy, deps, context=_names(prepared))
+    except SandboxStartError as exc:
+        raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc
+    except SandboxError as exc:
+        raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
+    return _Ran(run, policy, deps)
+
+
+def _review(ran: _Ran, prepared: Prepared, backend_name: str) -> Review:
+    run, ledger = ran.run, ran.deps.ledger
+    errors = list(ledger.errors)
+    if not run.complete:
+        errors.append(f"the review stopped early ({run.stop_reason.value}): {run.message}")
+    return Review(
+        base=prepared.base or "(none)",
+        head=prepared.head or "WORKTREE",
+        findings=tuple(run.report.findings) if run.report else tuple(ran.policy.salvage(ran.deps)),
+        preexisting=tuple(ledger.preexisting),
+        runs=tuple(ledger.runs),
+        errors=tuple(dict.fromkeys(errors)),
+        skipped=tuple(ledger.skipped),
+        omitted=ledger.omitted,
+        files_reviewed=len(prepared.python_paths),
+        # A policy may finish on its own terms yet report only part of what it meant to (an LLM
+        # policy whose token budget ran out says so in `partial_reason`).
+        partial=not run.complete or bool(ran.policy.partial_reason),
+        sandbox_backend=backend_name,
+    )
 
 
 def run_review(
@@ -144,82 +255,16 @@ def run_review(
     prepared = prepare(
         request.repo_root, settings, base=request.base, head=request.head, all_files=request.all_files
     )
-    base_name = prepared.base or "(none)"
-    head_name = prepared.head or "WORKTREE"
     if prepared.nothing_to_review:
-        review = Review(base=base_name, head=head_name)
+        review = Review(base=prepared.base or "(none)", head=prepared.head or "WORKTREE")
         return ReviewOutcome(review, prepared.diff, {}, nothing_to_review=True)
-    head_tar, base_tar, copy_notes = _pack(prepared)
-    try:
-        backend, warning = open_backend(
-            settings.sandbox.backend,
-            untrusted=request.untrusted,
-            allow_process_for_untrusted=settings.sandbox.allow_process_backend_for_untrusted,
-            image=settings.sandbox.image,
-        )
-    except SandboxStartError as exc:
-        raise SandboxUnavailable(str(exc)) from exc
-    ledger = Ledger()
-    emit_phase(trace, f"starting the {backend.name} sandbox")
-    try:
-        with ExitStack() as stack, _head_snapshot(request, prepared, head_tar) as root:
-            sessions = RevisionSessions(
-                backend, settings, sandbox_spec(settings), _trees(prepared, head_tar, base_tar), ledger, stack
-            )
-            deps = ReviewDeps(
-                root=root,
-                sessions=sessions,
-                settings=settings,
-                diff=prepared.diff,
-                diff_text=prepared.diff_text,
-                scoped=prepared.scoped,
-                python_paths=prepared.python_paths,
-                base_paths=prepared.base_paths,
-                head_texts=prepared.head_texts,
-                base_texts=prepared.base_texts,
-                has_base=base_tar is not None,
-                uses_ruff_format=prepared.uses_ruff_format,
-                has_ruff_config=prepared.has_ruff_config,
-                ledger=ledger,
-                lint=prepared.lint,
-            )
-            ledger.skipped.extend([*prepared.skipped, *copy_notes])
-            sessions.get("head")  # opened and installed before anything runs; the base only on demand
-            registry: ToolRegistry[ReviewDeps] = ToolRegistry(
-                default_tools(settings), default_timeout_s=settings.agent.tool_timeout_s
-            )
-            for tool in reviewer.tools:
-                if tool.name not in registry:
-                    registry.register(tool)
-            loop = AgentLoop(registry, Limits.from_settings(settings.agent), sink=trace)
-            policy = reviewer.new_policy()
-            run = loop.run(policy, deps, context={"base": base_name, "head": head_name})
-    except SandboxStartError as exc:
-        raise SandboxUnavailable(f"the sandbox could not start: {describe_start_failure(exc)}") from exc
-    except SandboxError as exc:
-        raise AnalyzerError(f"the sandbox failed during the review: {exc}") from exc
-    errors = list(ledger.errors)
-    if not run.complete:
-        errors.append(f"the review stopped early ({run.stop_reason.value}): {run.message}")
-    review = Review(
-        base=base_name,
-        head=head_name,
-        findings=tuple(run.report.findings) if run.report else tuple(_salvage(policy, deps)),
-        preexisting=tuple(ledger.preexisting),
-        runs=tuple(ledger.runs),
-        errors=tuple(dict.fromkeys(errors)),
-        skipped=tuple(ledger.skipped),
-        omitted=ledger.omitted,
-        files_reviewed=len(prepared.python_paths),
-        # A policy may finish on its own terms yet report only part of what it meant to (an LLM
-        # policy whose token budget ran out says so in `partial_reason`).
-        partial=not run.complete or bool(getattr(policy, "partial_reason", None)),
-        sandbox_backend=backend.name,
-    )
+    packed = _pack(prepared)
+    backend, warning = _open_backend(request, settings)
+    ran = _run_agent(request, settings, prepared, packed, backend, trace=trace, reviewer=reviewer)
     return ReviewOutcome(
-        review,
+        _review(ran, prepared, backend.name),
         prepared.diff,
         dict(prepared.head_texts),
         warnings=tuple(w for w in (warning,) if w),
-        agent=run,
+        agent=ran.run,
     )

@@ -152,7 +152,12 @@ def clip(text: str, limit: int = MAX_EVENT_TEXT) -> str:
 
 def canonical_json(value: Any) -> str:
     """Key-sorted compact JSON: equal arguments give equal strings (repeat detection, traces)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def _plain(value: object) -> object:
+    """Typed values in arguments (a Finding in a report call) as their JSON; anything else as text."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
 
 
 _SLACK = 1024  # longer than any token shape: a secret starting within `limit` is redacted whole

@@ -15,13 +15,13 @@ The run stops on, in this order of checks:
 - `max_repeats` repeated calls: a call with the same tool and the same canonical JSON arguments as
   an earlier one is NOT executed; the policy gets an observation saying so instead.
 
-A guard (iterations, wall clock, repeats, a policy's own budget) ends in a wrap-up when the policy
-offers one: a policy with a `wrap_up(state, reason, message)` method is asked once for its last
-word, and a `report` call it returns is executed (the report tool is the bot's own and instant, so
-it runs even past the wall clock); the run then ends REPORTED with the guard in its message, and
-the policy says in its report what stopped it. A `report` call is never refused for lack of time.
-Policies without `wrap_up` must not assume they get the last word: on a guard stop the caller gets
-`AgentRun.report is None` and a stop reason, and builds a partial review from what it has.
+A guard (iterations, wall clock, repeats, a policy's own budget) ends in a wrap-up: the policy's
+`wrap_up(state, reason, message)` is asked once for its last word, and a `report` call it returns
+is executed (the report tool is the bot's own and instant, so it runs even past the wall clock);
+the run then ends REPORTED with the guard in its message, and the policy says in its report what
+stopped it. A `report` call is never refused for lack of time. A policy whose `wrap_up` returns
+None has no last word: on a guard stop the caller gets `AgentRun.report is None` and a stop
+reason, and builds a partial review from what it has.
 """
 
 from __future__ import annotations
@@ -123,9 +123,15 @@ class AgentState(Generic[DepsT_co]):
 
 
 class Policy(Protocol[DepsT_contra]):
-    """Chooses the next action. The deterministic default and the LLM policy both implement it."""
+    """Chooses the next action. The deterministic default and the LLM policy both implement it.
+
+    `wrap_up` is asked once when a guard stops the run: a `report` call it returns is executed (the
+    policy's last word); None means the policy has none, and the caller builds a partial result.
+    """
 
     def decide(self, state: AgentState[DepsT_contra]) -> Action: ...
+
+    def wrap_up(self, state: AgentState[DepsT_contra], reason: StopReason, message: str) -> Action | None: ...
 
 
 @dataclass
@@ -305,26 +311,17 @@ class _Run(Generic[DepsT]):
         )
 
     def guard(self, reason: StopReason, iteration: int, message: str) -> AgentRun:
-        """A guard stops the run; a policy with `wrap_up` gets to submit its report first."""
-        wrap_up = getattr(self.policy, "wrap_up", None)
-        if callable(wrap_up):
-            try:
-                action = wrap_up(self.state(iteration), reason, message)
-            except ReviewbotError as exc:
-                return self.stop(
-                    StopReason.POLICY_ERROR, iteration, f"policy failed while wrapping up: {exc}"
-                )
-            if isinstance(action, CallTool) and action.name == REPORT_TOOL:
-                self.emit(
-                    EventKind.DECISION,
-                    iteration,
-                    tool=action.name,
-                    args=self.text(canonical_json(action.args)),
-                )
-                if self.run_call(action, iteration, timeout_s=None).ok and self.report is not None:
-                    return self.stop(
-                        StopReason.REPORTED, iteration, f"reported after a guard stop: {message}"
-                    )
+        """A guard stops the run; the policy's last word (`wrap_up`), if any, is its report."""
+        try:
+            action = self.policy.wrap_up(self.state(iteration), reason, message)
+        except ReviewbotError as exc:
+            return self.stop(StopReason.POLICY_ERROR, iteration, f"policy failed while wrapping up: {exc}")
+        if isinstance(action, CallTool) and action.name == REPORT_TOOL:
+            self.emit(
+                EventKind.DECISION, iteration, tool=action.name, args=self.text(canonical_json(action.args))
+            )
+            if self.run_call(action, iteration, timeout_s=None).ok and self.report is not None:
+                return self.stop(StopReason.REPORTED, iteration, f"reported after a guard stop: {message}")
         return self.stop(reason, iteration, message)
 
     def act(self, action: CallTool, iteration: int) -> AgentRun | None:
@@ -353,7 +350,7 @@ class _Run(Generic[DepsT]):
         output = self.loop.registry.call(action.name, action.args, ctx, timeout_s=timeout_s)
         self.record(action, iteration, output, self.loop.clock() - started)
         if action.name == REPORT_TOOL and output.ok:
-            self.report = Report.model_validate(output.data)
+            self.report = output.typed(Report)
         return output
 
     def refuse_repeat(self, action: CallTool, iteration: int, previous: ToolOutput) -> AgentRun | None:
@@ -384,7 +381,9 @@ class _Run(Generic[DepsT]):
         self.memory.record_action(
             action.name, _jsonable(action.args), outcome, iteration=iteration, duration_s=duration
         )
-        self.memory.observe(action.name, output.text, ok=output.ok, iteration=iteration, data=output.data)
+        self.memory.observe(
+            action.name, output.text, ok=output.ok, iteration=iteration, data=output.data, value=output.value
+        )
         for key, value in output.facts.items():  # learn
             self.memory.learn(key, value)
         self.last = LastCall(name=action.name, args=action.args, output=output, id=action.id)

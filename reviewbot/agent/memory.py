@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, JsonValue
+from pydantic import BaseModel, ConfigDict, JsonValue, SkipValidation
 
 from reviewbot.settings import AgentSettings
 
@@ -32,7 +32,8 @@ class Observation(BaseModel):
     ok: bool
     text: str
     iteration: int = 0
-    data: JsonValue = None  # structured result, for policies; not rendered into prompts
+    data: JsonValue = None  # plain JSON result of a simple tool; not rendered into prompts
+    value: SkipValidation[object] = None  # the tool's typed result (ToolOutput.value)
 
 
 class ActionRecord(BaseModel):
@@ -97,9 +98,18 @@ class Memory:
         self.prune()
 
     def observe(
-        self, source: str, text: str, *, ok: bool = True, iteration: int = 0, data: JsonValue = None
+        self,
+        source: str,
+        text: str,
+        *,
+        ok: bool = True,
+        iteration: int = 0,
+        data: JsonValue = None,
+        value: object = None,
     ) -> Observation:
-        obs = Observation(at=self.clock(), source=source, ok=ok, text=text, iteration=iteration, data=data)
+        obs = Observation(
+            at=self.clock(), source=source, ok=ok, text=text, iteration=iteration, data=data, value=value
+        )
         self.observations.append(obs)
         self.prune()
         return obs

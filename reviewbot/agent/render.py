@@ -5,6 +5,8 @@ knowledge come first (small, and what the model must not lose), then the most re
 then observations newest first until the budget is used; older observations are dropped with a
 note saying how many. Each item is clipped on its own (`max_item_chars`) with a note, so one huge
 tool output can not crowd out everything else. The result never exceeds `budget_chars`.
+
+The LLM policy reasons from it: every request carries it (`reviewbot.llm.prompt.memory_section`).
 """
 
 from __future__ import annotations

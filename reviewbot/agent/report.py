@@ -32,6 +32,4 @@ class ReportTool(Tool[Any, Report]):
 
     def run(self, params: Report, ctx: ToolContext[Any]) -> ToolOutput:
         n = len(params.findings)
-        return ToolOutput.success(
-            f"report submitted: {n} finding{'s' if n != 1 else ''}", params.model_dump(mode="json")
-        )
+        return ToolOutput.success(f"report submitted: {n} finding{'s' if n != 1 else ''}", value=params)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from reviewbot.agent.loop import Action, AgentState, CallTool, Finish
+from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, StopReason
 
 
 class ScriptedPolicy:
@@ -33,6 +33,10 @@ class ScriptedPolicy:
     def decide(self, state: AgentState[Any]) -> Action:
         self.states.append(state)
         return self._fn(state)
+
+    def wrap_up(self, state: AgentState[Any], reason: StopReason, message: str) -> Action | None:
+        """No last word: a guard stop ends the run without a report."""
+        return None
 
 
 def call(name: str, **args: Any) -> CallTool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypedDict, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, ValidationError
 
 from reviewbot.errors import ToolError
 
@@ -38,6 +38,7 @@ DepsT = TypeVar("DepsT")
 DepsT_co = TypeVar("DepsT_co", covariant=True)
 DepsT_contra = TypeVar("DepsT_contra", contravariant=True)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+T = TypeVar("T")
 
 
 class ToolErrorKind(StrEnum):
@@ -54,34 +55,51 @@ class ToolErrorKind(StrEnum):
 class ToolOutput(BaseModel):
     """The result of one tool call.
 
-    `text` is a short, human/LLM-readable summary (it is what goes to logs and prompts, truncated);
-    `data` is the structured, JSON-able result for policies; `facts` are things learned that the
-    loop stores in memory's knowledge.
+    `text` is a short, human/LLM-readable summary: it is what goes to logs and prompts (truncated),
+    the only form of a result a model reads. `value` is the tool's typed result (a pydantic model
+    or a frozen dataclass: the `Report`, `pipeline.tools.AnalyzeResult`, ...) that policies read as
+    it is, never through JSON; `data` is the plain JSON result of the simple read-only tools;
+    `facts` are things learned that the loop stores in memory's knowledge.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ok: bool
     text: str
+    value: SkipValidation[object] = None
     data: JsonValue = None
     error: ToolErrorKind | None = None
     facts: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def success(
-        cls, text: str, data: JsonValue = None, *, facts: Mapping[str, str] | None = None
+        cls,
+        text: str,
+        data: JsonValue = None,
+        *,
+        value: object = None,
+        facts: Mapping[str, str] | None = None,
     ) -> ToolOutput:
-        return cls(ok=True, text=text, data=data, facts=dict(facts or {}))
+        return cls(ok=True, text=text, value=value, data=data, facts=dict(facts or {}))
 
     def fields(self) -> dict[str, Any]:
-        """`data` as a dict (empty when it is not one): the usual shape of a tool's result."""
+        """`data` as a dict (empty when it is not one): the usual shape of a simple tool's result."""
         return dict(self.data) if isinstance(self.data, dict) else {}
+
+    def typed(self, kind: type[T]) -> T | None:
+        """The typed value when it is a `kind`, else None."""
+        return self.value if isinstance(self.value, kind) else None
 
     @classmethod
     def failure(
-        cls, text: str, *, kind: ToolErrorKind = ToolErrorKind.FAILED, data: JsonValue = None
+        cls,
+        text: str,
+        *,
+        kind: ToolErrorKind = ToolErrorKind.FAILED,
+        data: JsonValue = None,
+        value: object = None,
     ) -> ToolOutput:
-        return cls(ok=False, text=text, data=data, error=kind)
+        return cls(ok=False, text=text, value=value, data=data, error=kind)
 
 
 class ToolCancelled(ToolError):

@@ -17,6 +17,7 @@ from reviewbot.analyzers.junit import JunitReport, TestLog, parse_junit, parse_t
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testgroups import INSTALL_FIX, names
+from reviewbot.core.text import tail
 from reviewbot.errors import AnalyzerError
 from sandbox import CommandResult, Outcome, Session
 from sandbox.archive import FileEntry, build_tar
@@ -40,11 +41,6 @@ class TestRunResult:
     progress: Progress = field(default_factory=lambda: Progress())
 
 
-def _tail(result: CommandResult, limit: int = 600) -> str:
-    text = (result.text("stderr").strip() or result.text("stdout").strip()).replace("\x00", "")
-    return text[-limit:]
-
-
 def _broken(name: str, result: CommandResult, what: str) -> str:
     if result.outcome is Outcome.TIMEOUT:
         return f"{name} did not finish within its time limit ({result.duration_s:.0f} s)"
@@ -54,7 +50,8 @@ def _broken(name: str, result: CommandResult, what: str) -> str:
         return f"{name} printed more output than the sandbox allows; its result is unknown"
     if result.outcome is Outcome.ERROR:
         return f"the sandbox failed while running {name}: {result.detail}"
-    return f"{name} {what} (exit {result.exit_code}): {_tail(result)}"
+    said = result.text("stderr").strip() or result.text("stdout").strip()
+    return f"{name} {what} (exit {result.exit_code}): {tail(said, 600)}"
 
 
 #: What a repository without any ruff configuration is checked with (ruff's classic defaults), so a

@@ -70,6 +70,7 @@ class FailedTest:
     detail: str
     collection: bool = False
     cause: Cause | None = None  # parsed already (with the repository's files), else parsed on demand
+    environment: str | None = None  # a module that failed to import for an environment reason: why, fix
 
 
 _FRAME = re.compile(r"^(?P<path>[^\s:<][^:]*?\.py):(?P<line>\d+):(?: (?P<rest>.*))?$")

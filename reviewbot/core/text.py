@@ -56,3 +56,16 @@ def longest_run(text: str, char: str) -> int:
 def fence_for(text: str, char: str = "`") -> str:
     """A code fence longer than any run of `char` inside `text` (at least three)."""
     return char * max(3, longest_run(text, char) + 1)
+
+
+def tail(text: str, limit: int, *, one_line: bool = False, mark_cut: bool = False) -> str:
+    """The end of `text` (what a command said last), at most `limit` characters, NULs dropped.
+
+    `one_line`: each line's whitespace collapsed and the lines joined with " | " (errors are printed
+    on one line). `mark_cut`: a cut text starts with a note saying how much was cut."""
+    text = text.replace("\x00", "")
+    if one_line:
+        text = " | ".join(line for line in (" ".join(raw.split()) for raw in text.splitlines()) if line)
+    if len(text) <= limit:
+        return text
+    return (f"[... {len(text) - limit} chars cut]\n" if mark_cut else "") + text[-limit:]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reviewbot.errors import ModelError
-from reviewbot.llm.http import JsonPoster
+from reviewbot.llm.http import JsonPoster, WireModel
 from reviewbot.llm.model import (
     ANY_TOOL,
     AssistantMessage,
@@ -138,7 +138,7 @@ def _tool_choice(force: str | None) -> dict[str, Any]:
     return {"type": "tool", "name": force}
 
 
-class AnthropicModel:
+class AnthropicModel(WireModel):
     """`Model` for the Anthropic Messages API."""
 
     def __init__(
@@ -150,7 +150,6 @@ class AnthropicModel:
         base = base_url.rstrip("/")
         self.url = f"{base}/messages" if base.endswith("/v1") else f"{base}/v1/messages"
         self.headers = {"content-type": "application/json", "anthropic-version": API_VERSION}
-        self.last_request_chars = 0  # size of the last body sent (the context shrink checks it)
         if api_key:
             self.headers["x-api-key"] = api_key
 
@@ -174,17 +173,5 @@ class AnthropicModel:
             body["tool_choice"] = _tool_choice(force)
         return body
 
-    def request(
-        self,
-        system: str,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-        timeout_s: float | None = None,
-    ) -> ModelResponse:
-        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
-        self.last_request_chars = len(json.dumps(body))
-        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
-        return parse_response(data, prompt_chars=self.last_request_chars)
+    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
+        return parse_response(data, prompt_chars=prompt_chars)

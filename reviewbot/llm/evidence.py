@@ -16,9 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import JsonValue
-
 from reviewbot.core.redact import redact_secrets
+from reviewbot.llm.snippet_tool import SnippetResult
 
 EVIDENCE_TOOLS = frozenset({"analyze_code", "run_tests", "run_snippet"})
 _ID = re.compile(r"\bE(\d{1,4})\b")
@@ -32,7 +31,7 @@ class Evidence:
     args: dict[str, Any]
     ok: bool
     text: str
-    data: JsonValue = None
+    value: object = None  # the tool's typed result (ToolOutput.value), e.g. a TestsResult
 
     @property
     def executes(self) -> bool:
@@ -42,10 +41,8 @@ class Evidence:
     def describe(self) -> str:
         """The bot's own account of this result, for a finding's `evidence`."""
         head = f"{self.tool} ({self.id})"
-        if isinstance(self.data, dict) and (
-            self.data.get("exit_code") is not None or self.data.get("outcome")
-        ):
-            head += f": exit code {self.data.get('exit_code')} ({self.data.get('outcome')})"
+        if isinstance(self.value, SnippetResult):
+            head += f": exit code {self.value.exit_code} ({self.value.outcome})"
         excerpt = redact_secrets(self.text.strip())
         if len(excerpt) > EXCERPT_CHARS:
             excerpt = excerpt[:EXCERPT_CHARS] + " …"
@@ -57,11 +54,9 @@ class EvidenceLog:
     entries: dict[str, Evidence] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(
-        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, data: JsonValue = None
-    ) -> Evidence:
+    def add(self, tool: str, args: dict[str, Any], *, ok: bool, text: str, value: object = None) -> Evidence:
         with self._lock:
-            entry = Evidence(f"E{len(self.entries) + 1}", tool, dict(args), ok, text, data)
+            entry = Evidence(f"E{len(self.entries) + 1}", tool, dict(args), ok, text, value)
             self.entries[entry.id] = entry
             return entry
 

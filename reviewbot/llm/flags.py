@@ -1,23 +1,11 @@
-"""The LLM's command-line flags and flat environment aliases, as plain data: nothing here imports
-the LLM stack (httpx and the providers), so parsing `reviewbot local`'s arguments stays fast."""
+"""The LLM's command-line flags, as plain data: nothing here imports the LLM stack (httpx and the
+providers), so parsing `reviewbot local`'s arguments stays fast. The flat environment names
+(REVIEWBOT_LLM_MODEL, ...) are in the one alias table, `reviewbot.settings.ENV_ALIASES`."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
 from typing import Any
-
-_FLAT_ENV = {  # the single-underscore spellings the docs promise, besides REVIEWBOT_LLM__*
-    "REVIEWBOT_LLM_PROVIDER": "provider",
-    "REVIEWBOT_LLM_BASE_URL": "base_url",
-    "REVIEWBOT_LLM_MODEL": "model",
-}
-
-
-def llm_env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """`REVIEWBOT_LLM_PROVIDER/BASE_URL/MODEL` as `{"llm": {...}}` overrides for `load_settings`."""
-    llm = {field: environ[name] for name, field in _FLAT_ENV.items() if environ.get(name)}
-    return {"llm": llm} if llm else {}
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser) -> None:

@@ -5,28 +5,25 @@ prefers to land). Read from the review's own copy of the head, jailed to its roo
 from __future__ import annotations
 
 from collections.abc import Collection
-from pathlib import Path
+
+from reviewbot.pipeline.deps import ReviewDeps
 
 MAX_FILE_BYTES = 2_000_000
 
 
-def read_lines(deps: object, path: str) -> list[str] | None:
-    texts = getattr(deps, "head_texts", None)
-    if isinstance(texts, dict) or hasattr(texts, "get"):
-        text = texts.get(path) if texts is not None else None
-        if isinstance(text, str):
-            return text.splitlines()
-    root = getattr(deps, "root", None)
-    if not isinstance(root, Path) or not path or path.startswith("/"):
+def read_lines(deps: ReviewDeps, path: str) -> list[str] | None:
+    text = deps.head_texts.get(path)
+    if text is not None:
+        return text.splitlines()
+    if not path or path.startswith("/"):
         return None
-    base = root.resolve()
+    base = deps.root.resolve()
     target = (base / path).resolve()
     if not target.is_relative_to(base) or not target.is_file() or target.stat().st_size > MAX_FILE_BYTES:
         return None
     return target.read_bytes().decode("utf-8", "replace").splitlines()
 
 
-def changed_lines(deps: object, path: str) -> Collection[int]:
-    diff = getattr(deps, "diff", None)
-    change = diff.file(path) if diff is not None and hasattr(diff, "file") else None
+def changed_lines(deps: ReviewDeps, path: str) -> Collection[int]:
+    change = deps.diff.file(path)
     return change.added_lines if change is not None else ()

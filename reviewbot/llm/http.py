@@ -23,13 +23,21 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from reviewbot.errors import ModelError
-from reviewbot.llm.model import ContextLengthError, ModelConfigError, ModelUnavailable
+from reviewbot.llm.model import (
+    ContextLengthError,
+    Message,
+    ModelConfigError,
+    ModelResponse,
+    ModelUnavailable,
+    ToolSpec,
+)
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 MAX_TIMEOUT_RETRIES = 1
@@ -245,3 +253,36 @@ class JsonPoster:
 
     def close(self) -> None:
         self._client.close()
+
+
+class WireModel(ABC):
+    """The send step every provider adapter shares (the `Model.request` of both): build the
+    provider's body, note its size (the context shrink compares it), post it, parse the answer.
+    A subclass sets `poster`, `url`, `headers` and `name`, and speaks its wire format."""
+
+    poster: JsonPoster
+    url: str
+    headers: dict[str, str]
+    name: str
+    last_request_chars: int = 0  # size of the last body sent
+
+    #: The provider's request body: (system, messages, tools, *, max_tokens, force) -> JSON object.
+    build_body: Callable[..., dict[str, Any]]
+
+    @abstractmethod
+    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse: ...
+
+    def request(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec],
+        *,
+        max_tokens: int,
+        force: str | None = None,
+        timeout_s: float | None = None,
+    ) -> ModelResponse:
+        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
+        self.last_request_chars = len(json.dumps(body))
+        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
+        return self.parse(data, prompt_chars=self.last_request_chars)

@@ -8,7 +8,6 @@ token-like string, one line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from reviewbot.core.redact import redact_secrets
 from reviewbot.core.review import RunStatus, ToolRun
@@ -16,6 +15,7 @@ from reviewbot.core.text import one_line
 from reviewbot.llm.http import scrub_urls
 from reviewbot.llm.model import UsageMeter
 from reviewbot.llm.pacing import Stop
+from reviewbot.pipeline.deps import Ledger
 
 
 def clean(text: str) -> str:
@@ -55,11 +55,11 @@ class LLMLedger:
             return RunStatus.OK
         return RunStatus.TIMEOUT if self.stop.kind == "time" else RunStatus.ERROR
 
-    def finish(self, ledger: Any, notes: list[str], stop: Stop | None, not_reviewed: list[str]) -> None:
+    def finish(self, ledger: Ledger, notes: list[str], stop: Stop | None, not_reviewed: list[str]) -> None:
         """Write the row and notes once, when the policy reports."""
         self.stop = stop
         self.notes += [n for n in notes if n not in self.notes]
-        if ledger is None or self.done:
+        if self.done:
             return
         self.done = True
         ledger.skipped.extend(clean(s) for s in not_reviewed)
@@ -70,9 +70,9 @@ class LLMLedger:
             detail = "; ".join([self.usage(), outcome, *self.notes])
             ledger.runs.append(self._row(self.status(), detail))
 
-    def record_failure(self, ledger: Any, message: str) -> None:
+    def record_failure(self, ledger: Ledger, message: str) -> None:
         """The policy failed (a misconfigured endpoint): the row still says what ran."""
-        if ledger is None or self.done:
+        if self.done:
             return
         self.done = True
         if self.record:

@@ -12,7 +12,6 @@ found by several specialists (by fingerprint, rule-agnostic), and submits one re
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.loop import Action, AgentLoop, AgentRun, AgentState, CallTool, Limits, StopReason
@@ -28,7 +27,8 @@ from reviewbot.llm.model import Model, ModelConfigError, UsageMeter
 from reviewbot.llm.policy import LLMPolicy
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.snippet_tool import RunSnippet
-from reviewbot.pipeline.policy import DeterministicPolicy
+from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.plan import Plan, report_args
 from reviewbot.pipeline.tools import AnalyzeCode, RunTests
 from reviewbot.settings import Settings
 
@@ -49,6 +49,10 @@ def merge(reports: list[list[Finding]]) -> list[Finding]:
 
 
 class Coordinator:
+    """The review loop's policy in multi-agent mode (a `ReviewPolicy`, no last word of its own)."""
+
+    partial_reason: str | None = None
+
     def __init__(
         self, model: Model, settings: Settings, *, pr: PRInfo | None = None, meter: UsageMeter | None = None
     ) -> None:
@@ -58,56 +62,46 @@ class Coordinator:
         self.meter = meter or UsageMeter(
             settings.llm.price_input_per_mtok, settings.llm.price_output_per_mtok
         )
-        self.prelude = DeterministicPolicy()
-        self.pending: CallTool | None = None
+        self.checks = Plan()
         self.evidence = EvidenceLog()
         self.runs: dict[str, AgentRun | BaseException] = {}
         self.base: list[Finding] = []
 
-    def decide(self, state: AgentState[Any]) -> Action:
-        if self.pending is not None and state.last is not None:
-            out = state.last.output
-            self.evidence.add(state.last.name, state.last.args, ok=out.ok, text=out.text, data=out.data)
-            self.pending = None
-        action = self.prelude.decide(state)
-        if isinstance(action, CallTool) and action.name != REPORT_TOOL:
-            self.pending = action
-            return action
-        base = (
-            [Finding.model_validate(f) for f in action.args.get("findings") or []]
-            if isinstance(action, CallTool)
-            else []
-        )
-        self.base = base
+    def decide(self, state: AgentState[ReviewDeps]) -> Action:
+        call = self.checks.advance(state)
+        for done, out in self.checks.calls[len(self.evidence.entries) :]:
+            self.evidence.add(done.name, done.args, ok=out.ok, text=out.text, value=out.value)
+        if call is not None:
+            return call
+        self.base = self.checks.findings(state.deps)
         reports = self._run_specialists(state)
-        merged = dedupe([*base, *merge(reports)])
+        merged = dedupe([*self.base, *merge(reports)])
         failed = [
             r.message
             for r in self.runs.values()
             if isinstance(r, AgentRun) and r.stop_reason is StopReason.POLICY_ERROR
         ]
-        ledger = getattr(state.deps, "ledger", None)
-        if ledger is not None:
-            ledger.skipped[:] = list(dict.fromkeys(ledger.skipped))
-            names = ", ".join(self.runs)
-            status = RunStatus.ERROR if failed else RunStatus.OK
-            detail = clean("; ".join([self.meter.summary(), *failed[:1]]))
-            ledger.runs.append(ToolRun(name=f"llm {self.model.name} ({names})", status=status, detail=detail))
+        ledger = state.deps.ledger
+        ledger.skipped[:] = list(dict.fromkeys(ledger.skipped))
+        names = ", ".join(self.runs)
+        status = RunStatus.ERROR if failed else RunStatus.OK
+        detail = clean("; ".join([self.meter.summary(), *failed[:1]]))
+        ledger.runs.append(ToolRun(name=f"llm {self.model.name} ({names})", status=status, detail=detail))
         if failed and len(failed) == len(self.runs):  # the endpoint is misconfigured: every one failed
             raise ModelConfigError(clean(failed[0]))
         summary = f"Multi-agent review ({len(self.runs)} specialists). {self.meter.summary()}"
-        return CallTool(
-            name=REPORT_TOOL,
-            args={"findings": [f.model_dump(mode="json") for f in merged], "summary": summary},
-        )
+        return CallTool(name=REPORT_TOOL, args=report_args(merged, summary))
 
-    def salvage(self, deps: Any) -> list[Finding]:
+    def wrap_up(self, state: AgentState[ReviewDeps], reason: StopReason, message: str) -> Action | None:
+        return None
+
+    def salvage(self, deps: ReviewDeps) -> list[Finding]:
         """The deterministic findings, when the specialists could not run (the policy failed)."""
         return list(self.base)
 
-    def _run_specialists(self, state: AgentState[Any]) -> list[list[Finding]]:
+    def _run_specialists(self, state: AgentState[ReviewDeps]) -> list[list[Finding]]:
         s = self.settings
-        registry: ToolRegistry[Any] = ToolRegistry(
+        registry: ToolRegistry[ReviewDeps] = ToolRegistry(
             [*builtin_tools(s), AnalyzeCode(), RunTests(), RunSnippet()],
             default_timeout_s=s.agent.tool_timeout_s,
         )
@@ -136,16 +130,15 @@ class Coordinator:
             t.start()
         for t in threads:
             t.join()
-        ledger = getattr(state.deps, "ledger", None)
+        ledger = state.deps.ledger
         out: list[list[Finding]] = []
         for name, run in self.runs.items():
             if isinstance(run, BaseException):
-                if ledger is not None:
-                    ledger.errors.append(clean(f"LLM specialist {name} crashed: {type(run).__name__}: {run}"))
+                ledger.errors.append(clean(f"LLM specialist {name} crashed: {type(run).__name__}: {run}"))
                 continue
             if run.report is not None:
                 out.append(list(run.report.findings))
-            elif ledger is not None:
+            else:
                 why = f"({run.stop_reason.value}): {run.message}"
                 ledger.skipped.append(clean(f"LLM specialist {name} stopped without a report {why}"))
         return out

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from reviewbot.errors import ModelError
-from reviewbot.llm.http import JsonPoster
+from reviewbot.llm.http import JsonPoster, WireModel
 from reviewbot.llm.model import (
     ANY_TOOL,
     AssistantMessage,
@@ -137,7 +137,7 @@ def _tool_choice(force: str | None) -> str | dict[str, Any]:
     return {"type": "function", "function": {"name": force}}
 
 
-class OpenAIModel:
+class OpenAIModel(WireModel):
     """`Model` for OpenAI-compatible chat completions."""
 
     def __init__(
@@ -163,7 +163,6 @@ class OpenAIModel:
             else "max_tokens"
         )
         self.headers: dict[str, str] = {"content-type": "application/json"}
-        self.last_request_chars = 0  # size of the last body sent (the context shrink checks it)
         if api_key:
             if api_version:
                 self.headers["api-key"] = api_key
@@ -189,17 +188,5 @@ class OpenAIModel:
             body["tool_choice"] = _tool_choice(force)
         return body
 
-    def request(
-        self,
-        system: str,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-        timeout_s: float | None = None,
-    ) -> ModelResponse:
-        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
-        self.last_request_chars = len(json.dumps(body))
-        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
-        return parse_response(data, prompt_chars=self.last_request_chars)
+    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
+        return parse_response(data, prompt_chars=prompt_chars)

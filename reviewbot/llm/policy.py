@@ -1,9 +1,11 @@
 """`LLMPolicy`: the agent loop's Policy, with a model choosing the tool calls.
 
-A review with an LLM first runs the deterministic plan (`prelude`: lint at head and base, tests,
-attribution — the findings tools can prove), then hands over to the model: it sees the diff
-(split by file within a token budget), those results (numbered as evidence), the tool schemas
-from the registry, and its own observations, and it investigates until it calls `report`.
+A review with an LLM first runs the deterministic plan (`checks`, a `pipeline.plan.Plan`: lint at
+head and base, tests, attribution — the findings tools can prove); its typed results seed the
+model (numbered as evidence) and its findings seed the report. Then the model goes: it sees the
+diff (split by file within a token budget), those results, the tool schemas from the registry,
+and the agent's memory (what it has done and learned, bounded by `agent.memory_max_*`, rendered
+by `agent.render`), and it investigates until it calls `report`.
 
 Per `decide`:
 1. the result of the previous call (the loop's `state.last`) joins the conversation, numbered;
@@ -37,7 +39,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from reviewbot.agent.events import canonical_json
-from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, Policy, StopReason
+from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, StopReason
 from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
@@ -69,6 +71,7 @@ from reviewbot.llm.prompt import (
     Exchange,
     PRInfo,
     fit_history,
+    memory_section,
     plan_diff,
     render_result,
     split_diff,
@@ -77,6 +80,8 @@ from reviewbot.llm.prompt import (
 from reviewbot.llm.safety import OutputLimits
 from reviewbot.llm.shrink import ESSENTIAL_TOOLS, compact, plan_shrink
 from reviewbot.llm.tokens import estimate_tokens
+from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.plan import Plan, report_args
 from reviewbot.settings import Settings
 
 MAX_NUDGES = 2  # prose replies nudged; the last nudge forces the report tool
@@ -99,7 +104,7 @@ class LLMPolicy:
         *,
         pr: PRInfo | None = None,
         meter: UsageMeter | None = None,
-        prelude: Policy[Any] | None = None,
+        checks: Plan | None = None,
         focus: str = "",
         seed: Sequence[Evidence] = (),
         base_findings: Sequence[Finding] = (),
@@ -110,7 +115,8 @@ class LLMPolicy:
         self.settings = settings
         self.pr = pr or PRInfo()
         self.meter = meter or UsageMeter(llm.price_input_per_mtok, llm.price_output_per_mtok)
-        self.prelude = prelude
+        self.checks = checks  # the deterministic plan, run first; its results seed the model
+        self.seeded = 0  # how many of its calls are in the evidence log
         self.focus = focus
         self.limits = OutputLimits.from_settings(settings)
         self.context_tokens = llm.context_tokens
@@ -120,14 +126,13 @@ class LLMPolicy:
         self.evidence = EvidenceLog()
         self.results: dict[str, str] = {}  # canonical call -> its result, as the model saw it
         for entry in seed:
-            self._remember(entry.tool, entry.args, ok=entry.ok, text=entry.text, data=entry.data)
+            self._remember(entry.tool, entry.args, ok=entry.ok, text=entry.text, value=entry.value)
         self.base_findings: list[Finding] = list(base_findings)
         self.exchanges: list[Exchange] = []
         self.queue: list[ToolCall] = []
         self.batch: set[str] = set()  # canonical calls of the model's current turn
         self.pending: ToolCall | None = None
-        self.prelude_pending: CallTool | None = None
-        self.prelude_done = prelude is None
+        self.checks_done = checks is None
         self.plan: DiffPlan | None = None
         self.task: str | None = None
         self.tool_filter: Collection[str] | None = None  # set when the context is tight
@@ -142,15 +147,15 @@ class LLMPolicy:
         self.stop: Stop | None = None
         self.partial_reason: str | None = None  # read by run_review: a budget ran out
         self.processed: Processed | None = None
-        self._current: AgentState[Any] | None = None
+        self._current: AgentState[ReviewDeps] | None = None
 
     # -- the Policy protocol -------------------------------------------------------------------
 
-    def decide(self, state: AgentState[Any]) -> Action:
+    def decide(self, state: AgentState[ReviewDeps]) -> Action:
         self._current = state
         self.deadline = time.monotonic() + state.time_left_s
-        if not self.prelude_done:
-            action = self._prelude_step(state)
+        if not self.checks_done:
+            action = self._checks_step(state)
             if action is not None:
                 return action
         self._answer_pending(state)
@@ -163,54 +168,51 @@ class LLMPolicy:
             return self._on_model_error(state, exc)
         return self._wrap_up(state, Stop("refused", "the model kept sending calls the bot had to refuse"))
 
-    def wrap_up(self, state: AgentState[Any], reason: StopReason, message: str) -> Action:
+    def wrap_up(self, state: AgentState[ReviewDeps], reason: StopReason, message: str) -> Action:
         """The loop's guard stopped the run (see `agent.loop`): report what there is, now."""
         self._current = state
         kinds: dict[StopReason, StopKind] = {
             StopReason.MAX_ITERATIONS: "iterations",
             StopReason.REPEATED_ACTIONS: "repeats",
         }
-        if not self.prelude_done:  # cut off during the deterministic plan: keep what it had
+        if not self.checks_done:  # cut off during the deterministic plan: keep what it had
             self.base_findings = self.salvage(state.deps)
-            self.prelude_done = True
+            self.checks_done = True
         return self._wrap_up(state, Stop(kinds.get(reason, "time"), message), ask=False)
 
-    def salvage(self, deps: Any) -> list[Finding]:
+    def salvage(self, deps: ReviewDeps) -> list[Finding]:
         """The run ended without a report (the policy failed): keep the deterministic findings."""
-        if self.prelude_done:
+        if self.checks_done:
             return list(self.base_findings)
-        salvage = getattr(self.prelude, "salvage", None)
-        return list(salvage(deps)) if callable(salvage) else []
+        return self.checks.findings(deps) if self.checks is not None else []
 
-    # -- the deterministic prelude ------------------------------------------------------------
+    # -- the deterministic checks, first ------------------------------------------------------
 
-    def _prelude_step(self, state: AgentState[Any]) -> Action | None:
-        assert self.prelude is not None
-        if self.prelude_pending is not None and state.last is not None:
-            out = state.last.output
-            self._remember(state.last.name, state.last.args, ok=out.ok, text=out.text, data=out.data)
-            self.prelude_pending = None
-        action = self.prelude.decide(state)
-        if isinstance(action, CallTool) and action.name != REPORT_TOOL:
-            self.prelude_pending = action
-            return action
-        if isinstance(action, CallTool):  # its report: keep the findings, the model goes next
-            raw = action.args.get("findings") or []
-            self.base_findings = [Finding.model_validate(f) for f in raw]
-        self.prelude_done = True
+    def _checks_step(self, state: AgentState[ReviewDeps]) -> Action | None:
+        """Run the deterministic plan (`pipeline.plan`): its calls are numbered as evidence, and its
+        findings seed the report; then the model goes."""
+        assert self.checks is not None
+        call = self.checks.advance(state)
+        for done, out in self.checks.calls[self.seeded :]:
+            self._remember(done.name, done.args, ok=out.ok, text=out.text, value=out.value)
+        self.seeded = len(self.checks.calls)
+        if call is not None:
+            return call
+        self.base_findings = self.checks.findings(state.deps)
+        self.checks_done = True
         return None
 
     def _remember(
-        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, data: Any = None
+        self, tool: str, args: dict[str, Any], *, ok: bool, text: str, value: object = None
     ) -> Evidence:
-        entry = self.evidence.add(tool, args, ok=ok, text=text, data=data)
+        entry = self.evidence.add(tool, args, ok=ok, text=text, value=value)
         rendered = render_result(entry.id, tool, text, ok=ok, max_tokens=self.max_result_tokens)
         self.results.setdefault(_key(tool, args), rendered)  # fenced as data, like any result
         return entry
 
     # -- the model's turns ----------------------------------------------------------------------
 
-    def _next(self, state: AgentState[Any]) -> Action | None:
+    def _next(self, state: AgentState[ReviewDeps]) -> Action | None:
         if self.queue:
             return self._dispatch(self.queue.pop(0), state)
         stop = self._guard(state)
@@ -226,7 +228,7 @@ class LLMPolicy:
         response = self._ask(state, tools, messages, force=force)
         return self._take(state, response, forced=force is not None)
 
-    def _guard(self, state: AgentState[Any]) -> Stop | None:
+    def _guard(self, state: AgentState[ReviewDeps]) -> Stop | None:
         if state.iterations_left <= 1:
             return Stop("iterations", f"the agent's limit of {state.max_iterations} iterations was reached")
         left = self._time_left()
@@ -248,7 +250,7 @@ class LLMPolicy:
     def _time_left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def _take(self, state: AgentState[Any], response: ModelResponse, *, forced: bool) -> Action | None:
+    def _take(self, state: AgentState[ReviewDeps], response: ModelResponse, *, forced: bool) -> Action | None:
         if response.tool_calls:
             self.exchanges.append(Exchange(AssistantMessage(response.text, response.tool_calls)))
             self.queue = list(response.tool_calls)
@@ -262,13 +264,18 @@ class LLMPolicy:
         self.exchanges.append(Exchange(AssistantMessage(response.text or "(no content)"), followup=followup))
         return None
 
-    def _tools(self, state: AgentState[Any]) -> list[ToolSpec]:
+    def _tools(self, state: AgentState[ReviewDeps]) -> list[ToolSpec]:
         wanted = self.tool_filter
         specs: list[ToolSpec] = [t for t in state.tools if wanted is None or t["name"] in wanted]
         return [compact(t) for t in specs] if self.compact_tools else specs
 
     def _ask(
-        self, state: AgentState[Any], tools: list[ToolSpec], messages: list[Message], *, force: str | None
+        self,
+        state: AgentState[ReviewDeps],
+        tools: list[ToolSpec],
+        messages: list[Message],
+        *,
+        force: str | None,
     ) -> ModelResponse:
         size = _size(messages, tools)
         shrinks = 0
@@ -322,7 +329,7 @@ class LLMPolicy:
         return response
 
     def _shrink(
-        self, state: AgentState[Any], exc: ContextLengthError, size: int, force: str | None
+        self, state: AgentState[ReviewDeps], exc: ContextLengthError, size: int, force: str | None
     ) -> tuple[list[ToolSpec], list[Message], int]:
         """A smaller request after a context-length error, or the error again if none is smaller."""
         plan = plan_shrink(exc, sent_chars=size, max_tokens=self.max_tokens)
@@ -345,27 +352,27 @@ class LLMPolicy:
         )
         return tools, messages, smaller
 
-    def _messages(self, state: AgentState[Any], tools: list[ToolSpec]) -> list[Message]:
+    def _messages(self, state: AgentState[ReviewDeps], tools: list[ToolSpec]) -> list[Message]:
         fixed = estimate_tokens(SYSTEM_PROMPT) + estimate_tokens(json.dumps(tools)) + self.max_tokens
         budget = max(self.context_tokens - fixed, 400)
         if self.task is None:
             self.task = self._task(state, budget, [t["name"] for t in tools])
-        return fit_history(self.task, self.exchanges, budget)
+        return fit_history(self.task + memory_section(state.memory, budget), self.exchanges, budget)
 
-    def _task(self, state: AgentState[Any], budget: int, tool_names: list[str]) -> str:
+    def _task(self, state: AgentState[ReviewDeps], budget: int, tool_names: list[str]) -> str:
         results = [
             render_result(e.id, e.tool, e.text, ok=e.ok, max_tokens=self.max_result_tokens)
             for e in self.evidence.entries.values()
         ]
         results_tokens = sum(estimate_tokens(r) for r in results)
         diff_budget = max(budget // 2 - results_tokens, budget // 5)
-        self.plan = plan_diff(split_diff(str(getattr(state.deps, "diff_text", "") or "")), diff_budget)
+        self.plan = plan_diff(split_diff(state.deps.diff_text, state.deps.diff), diff_budget)
         text = task_prompt(self.pr, self.plan, focus=self.focus, tools=tool_names)
         if results:
             text += "\n\n## Checks the bot already ran (cite their ids as evidence)\n" + "\n\n".join(results)
         return text
 
-    def _warn_if_low(self, state: AgentState[Any]) -> None:
+    def _warn_if_low(self, state: AgentState[ReviewDeps]) -> None:
         if self.force_next or not self.exchanges or self.exchanges[-1].followup:
             return
         why = self._low(state)
@@ -374,7 +381,7 @@ class LLMPolicy:
             self.force_next = True
             self.ledger.notes.append(f"the model was asked to report early: {why}")
 
-    def _low(self, state: AgentState[Any]) -> str:
+    def _low(self, state: AgentState[ReviewDeps]) -> str:
         """Which budget is nearly used up ('' when none is)."""
         tokens_left = self.token_budget - self.meter.total_tokens
         left = self._time_left()
@@ -388,22 +395,22 @@ class LLMPolicy:
 
     # -- answering calls ------------------------------------------------------------------------
 
-    def _answer_pending(self, state: AgentState[Any]) -> None:
+    def _answer_pending(self, state: AgentState[ReviewDeps]) -> None:
         if self.pending is None:
             return
         call, self.pending = self.pending, None
         if state.last is not None:
             out = state.last.output
-            self._answer(call, ok=out.ok, text=out.text, data=out.data, args=state.last.args)
+            self._answer(call, ok=out.ok, text=out.text, value=out.value, args=state.last.args)
 
     def _answer(
-        self, call: ToolCall, *, ok: bool, text: str, data: Any = None, args: Any = None, log: bool = True
+        self, call: ToolCall, *, ok: bool, text: str, value: object = None, args: Any = None, log: bool = True
     ) -> None:
         arguments = (
             args if isinstance(args, dict) else (call.arguments if isinstance(call.arguments, dict) else {})
         )
         if log:
-            entry = self._remember(call.name, arguments, ok=ok, text=text, data=data)
+            entry = self._remember(call.name, arguments, ok=ok, text=text, value=value)
             rendered = render_result(entry.id, call.name, text, ok=ok, max_tokens=self.max_result_tokens)
             label = entry.id
         else:
@@ -416,7 +423,7 @@ class LLMPolicy:
                 ex.summaries.append(f"{label} {call.name}({short}) -> {'ok' if ok else 'error'}: {first}")
                 return
 
-    def _dispatch(self, call: ToolCall, state: AgentState[Any]) -> Action | None:
+    def _dispatch(self, call: ToolCall, state: AgentState[ReviewDeps]) -> Action | None:
         if not isinstance(call.arguments, dict):
             self._answer(
                 call,
@@ -442,7 +449,7 @@ class LLMPolicy:
         self.pending = call
         return CallTool(name=call.name, args=call.arguments, id=call.id)
 
-    def _repeat(self, call: ToolCall, key: str, state: AgentState[Any]) -> Action | None:
+    def _repeat(self, call: ToolCall, key: str, state: AgentState[ReviewDeps]) -> Action | None:
         self.repeats += 1
         self._answer(
             call,
@@ -457,7 +464,7 @@ class LLMPolicy:
             )
         return None
 
-    def _take_report(self, call: ToolCall, state: AgentState[Any]) -> Action | None:
+    def _take_report(self, call: ToolCall, state: AgentState[ReviewDeps]) -> Action | None:
         assert isinstance(call.arguments, dict)
         processed = self._process(call.arguments, lenient=self.final_asked)
         if processed.errors:
@@ -480,7 +487,7 @@ class LLMPolicy:
 
     # -- finishing ------------------------------------------------------------------------------
 
-    def _from_prose(self, state: AgentState[Any], text: str) -> Action:
+    def _from_prose(self, state: AgentState[ReviewDeps], text: str) -> Action:
         """Prose after the forced report: a fenced JSON findings block, else the prose as summary."""
         fenced = fenced_report(text)
         if fenced is not None:
@@ -494,7 +501,7 @@ class LLMPolicy:
         self.ledger.answered = True
         return self._report(state, [summary] if summary else [], "", [self.ledger.outcome])
 
-    def _wrap_up(self, state: AgentState[Any], stop: Stop, *, ask: bool = True) -> Action:
+    def _wrap_up(self, state: AgentState[ReviewDeps], stop: Stop, *, ask: bool = True) -> Action:
         """A guard stopped the model: ask once more for the report if that is affordable, else
         report the deterministic findings. Either way the review finishes."""
         self.stop = stop
@@ -521,7 +528,7 @@ class LLMPolicy:
                 return self._from_prose(state, response.text)
         return self._report(state, [], "", [])
 
-    def _can_ask_once_more(self, state: AgentState[Any]) -> bool:
+    def _can_ask_once_more(self, state: AgentState[ReviewDeps]) -> bool:
         if stop_kind_blocks_asking(self.stop):
             return False
         left = self._time_left() - REPORT_RESERVE_S
@@ -536,12 +543,12 @@ class LLMPolicy:
         else:
             self.exchanges.append(Exchange(AssistantMessage("(no content)"), followup=text))
 
-    def _on_model_error(self, state: AgentState[Any], exc: ModelError) -> Action:
+    def _on_model_error(self, state: AgentState[ReviewDeps], exc: ModelError) -> Action:
         """A misconfigured endpoint fails the review after its LLM row is written; a flaky or slow
         one, a request refused mid-review, or a prompt that cannot be made to fit ends the model's
         part with what there is."""
         if _is_setup_error(exc, answered=self.meter.calls > 0):
-            self.ledger.record_failure(_deps_ledger(state), str(exc))
+            self.ledger.record_failure(state.deps.ledger, str(exc))
             raise ModelConfigError(self.ledger.clean(str(exc))) from exc
         if isinstance(exc, ContextLengthError):
             why = f"the prompt stayed too long for the model's context window ({_said(exc)})"
@@ -553,17 +560,14 @@ class LLMPolicy:
         return self._wrap_up(state, stop, ask=False)
 
     def _report(
-        self, state: AgentState[Any], findings: list[Finding], summary: str, notes: list[str]
+        self, state: AgentState[ReviewDeps], findings: list[Finding], summary: str, notes: list[str]
     ) -> Action:
         merged = dedupe([*self.base_findings, *findings])
-        self.ledger.finish(_deps_ledger(state), notes, self.stop, self._not_reviewed())
+        self.ledger.finish(state.deps.ledger, notes, self.stop, self._not_reviewed())
         if REPORT_TOOL not in {t["name"] for t in state.tools}:
             return Finish(reason="; ".join(self.ledger.lines()))
         text = "\n\n".join(p for p in (summary, *self.ledger.lines()) if p)
-        return CallTool(
-            name=REPORT_TOOL,
-            args={"findings": [f.model_dump(mode="json") for f in merged], "summary": text[:20_000]},
-        )
+        return CallTool(name=REPORT_TOOL, args=report_args(merged, text[:20_000]))
 
     def _not_reviewed(self) -> list[str]:
         seen = self.evidence.paths_seen()
@@ -575,8 +579,9 @@ class LLMPolicy:
         ]
 
     @property
-    def _deps(self) -> object:
-        return self._current.deps if self._current is not None else None
+    def _deps(self) -> ReviewDeps:
+        assert self._current is not None, "the policy reads the deps of the decision it is making"
+        return self._current.deps
 
 
 def stop_kind_blocks_asking(stop: Stop | None) -> bool:
@@ -585,10 +590,6 @@ def stop_kind_blocks_asking(stop: Stop | None) -> bool:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def _deps_ledger(state: AgentState[Any]) -> Any:
-    return getattr(state.deps, "ledger", None)
 
 
 def _is_setup_error(exc: ModelError, *, answered: bool) -> bool:

@@ -24,6 +24,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from reviewbot.agent.memory import Memory
+from reviewbot.agent.render import render_memory
 from reviewbot.core.diff import Diff, read_sections
 from reviewbot.core.redact import redact_secrets
 from reviewbot.llm.model import AssistantMessage, Message, ToolResultMessage, UserMessage
@@ -196,6 +198,24 @@ def render_result(evidence_id: str, name: str, text: str, *, ok: bool, max_token
     status = "ok" if ok else "error"
     body = clip_tokens(text, max_tokens, hint="ask for a narrower range or a more specific search")
     return f"{evidence_id} · {name} · {status}\n{fence(f'{name} output', body)}"
+
+
+#: The memory section's share of the prompt budget, and its bounds (characters).
+MEMORY_SHARE = 0.1
+MEMORY_CHARS = (400, 2400)
+MEMORY_ITEM_CHARS = 160
+
+
+def memory_section(memory: Memory, budget_tokens: int) -> str:
+    """What the agent has done and learned (its `Memory`, rendered by `agent.render`), within a
+    share of the prompt budget: it stays in the task when old exchanges are folded or the request
+    is shrunk. Tool outputs are in it, so it is fenced as data like every result."""
+    low, high = MEMORY_CHARS
+    budget = min(max(int(chars_for(budget_tokens) * MEMORY_SHARE), low), high)
+    rendered = render_memory(memory, budget_chars=budget, max_item_chars=MEMORY_ITEM_CHARS)
+    if not rendered.strip():
+        return ""
+    return "\n\n## What you have done and learned so far (your memory)\n" + fence("memory", rendered)
 
 
 # -- the conversation within budget --------------------------------------------------------------

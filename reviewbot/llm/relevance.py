@@ -17,10 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
 
 from reviewbot.core.finding import Finding
 from reviewbot.llm.evidence import Evidence
+from reviewbot.llm.snippet_tool import SnippetResult
+from reviewbot.pipeline.testrun import TestsResult
+from reviewbot.pipeline.tools import AnalyzeResult
 
 _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)")
 _BROKEN = re.compile(r"^(?:SyntaxError|IndentationError|ModuleNotFoundError|NameError):", re.M)
@@ -78,9 +80,8 @@ def _imports(code: str, modules: Sequence[str]) -> bool:
     return False
 
 
-def _snippet_bears(entry: Evidence, data: dict[str, Any], target: Target) -> bool:
-    failed = data.get("exit_code") not in (0, None) or data.get("outcome") == "timeout"
-    if not failed:
+def _snippet_bears(entry: Evidence, result: SnippetResult, target: Target) -> bool:
+    if not result.failed:
         return False
     if _BROKEN.search(entry.text) and not _mentions_file(entry.text, target.path):
         return False  # the snippet itself was broken: it never got to the flagged code
@@ -90,40 +91,37 @@ def _snippet_bears(entry: Evidence, data: dict[str, Any], target: Target) -> boo
     return bool(_imports(code, target.modules) or calls or traced)
 
 
-def _tests_bear(data: dict[str, Any], target: Target) -> bool:
-    if data.get("revision", "head") != "head":
+def _tests_bear(result: TestsResult, target: Target) -> bool:
+    if result.revision != "head":
         return False
-    failures = [*(data.get("failures") or []), *(data.get("collection_errors") or [])]
-    for case in failures:
-        if not isinstance(case, dict):
-            continue
-        text = "\n".join(str(case.get(k) or "") for k in ("nodeid", "message", "detail"))
+    for test in result.failing:
+        text = "\n".join((test.nodeid, test.message, test.detail))
         if _mentions_file(text, target.path) or _mentions_function(text, target.function):
             return True
     return False
 
 
-def _lint_bears(data: dict[str, Any], target: Target) -> bool:
-    if data.get("revision", "head") != "head" or target.lines is None:
+def _lint_bears(result: AnalyzeResult, target: Target) -> bool:
+    if result.revision != "head" or target.lines is None:
         return False
     first, last = target.lines
-    for item in data.get("findings") or []:
-        if not isinstance(item, dict) or item.get("path") != target.path:
+    for finding in result.findings:
+        if finding.path != target.path:
             continue
-        start = item.get("start_line")
-        end = item.get("end_line") or start
-        if isinstance(start, int) and isinstance(end, int) and start <= last and end >= first:
+        start = finding.start_line
+        end = finding.end_line or start
+        if start is not None and end is not None and start <= last and end >= first:
             return True
     return False
 
 
 def bears_on(entry: Evidence, target: Target) -> bool:
     """True when `entry` is a failure that exercises the finding's code (see the module doc)."""
-    data = entry.data if isinstance(entry.data, dict) else {}
-    if entry.tool == "run_snippet":
-        return _snippet_bears(entry, data, target)
-    if entry.tool == "run_tests":
-        return _tests_bear(data, target)
-    if entry.tool == "analyze_code":
-        return _lint_bears(data, target)
+    value = entry.value
+    if entry.tool == "run_snippet" and isinstance(value, SnippetResult):
+        return _snippet_bears(entry, value, target)
+    if entry.tool == "run_tests" and isinstance(value, TestsResult):
+        return _tests_bear(value, target)
+    if entry.tool == "analyze_code" and isinstance(value, AnalyzeResult):
+        return _lint_bears(value, target)
     return False

@@ -19,7 +19,6 @@ import httpx
 
 from reviewbot.errors import ConfigError
 from reviewbot.llm import anthropic, openai
-from reviewbot.llm.flags import llm_env_overrides as llm_env_overrides  # re-exported (tests, callers)
 from reviewbot.llm.http import JsonPoster
 from reviewbot.llm.model import Model, UsageMeter
 from reviewbot.settings import LLMSettings

@@ -10,11 +10,13 @@ What the bot reports as evidence is the exit code and output it recorded, not th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
+from reviewbot.core.text import tail
 from reviewbot.errors import ToolError
 from sandbox import Session
 from sandbox.archive import FileEntry, build_tar
@@ -44,13 +46,19 @@ class RunSnippetParams(BaseModel):
     timeout_s: float = Field(default=60.0, ge=1, le=300, description="Wall-clock limit for the run")
 
 
-def _tail(data: bytes) -> str:
-    text = data.decode("utf-8", "replace")
-    return (
-        text
-        if len(text) <= TAIL_CHARS
-        else f"[... {len(text) - TAIL_CHARS} chars cut]\n" + text[-TAIL_CHARS:]
-    )
+@dataclass(frozen=True)
+class SnippetResult:
+    """What `run_snippet` returns besides its text: how the run ended."""
+
+    file: str
+    mode: str
+    outcome: str  # sandbox.Outcome value: ok, timeout, ...
+    exit_code: int | None
+    duration_s: float
+
+    @property
+    def failed(self) -> bool:
+        return self.exit_code not in (0, None) or self.outcome == "timeout"
 
 
 class RunSnippet(Tool[Any, RunSnippetParams]):
@@ -85,17 +93,16 @@ class RunSnippet(Tool[Any, RunSnippetParams]):
             result = session.run(argv, cwd=self.workdir, timeout_s=timeout, env=dict(self.env))
         except SandboxError as exc:
             raise ToolError(f"the sandbox could not run the snippet: {exc}") from exc
-        stdout, stderr = _tail(result.stdout), _tail(result.stderr)
+        stdout, stderr = (
+            tail(b.decode("utf-8", "replace"), TAIL_CHARS, mark_cut=True)
+            for b in (result.stdout, result.stderr)
+        )
         head = (
             f"{params.mode} {rel}: exit code {result.exit_code} ({result.outcome.value}) "
             f"in {result.duration_s:.1f}s" + (f"; {result.detail}" if result.detail else "")
         )
         text = "\n".join([head, "--- stdout", stdout or "(empty)", "--- stderr", stderr or "(empty)"])
-        data: dict[str, JsonValue] = {
-            "file": rel,
-            "mode": params.mode,
-            "outcome": result.outcome.value,
-            "exit_code": result.exit_code,
-            "duration_s": round(result.duration_s, 3),
-        }
-        return ToolOutput.success(text, data)
+        value = SnippetResult(
+            rel, params.mode, result.outcome.value, result.exit_code, round(result.duration_s, 3)
+        )
+        return ToolOutput.success(text, value=value)

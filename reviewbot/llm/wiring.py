@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reviewbot.agent.loop import Policy
 from reviewbot.llm.model import Model, UsageMeter
 from reviewbot.llm.policy import LLMPolicy
 from reviewbot.llm.prompt import PRInfo
 from reviewbot.llm.resolve import build_model, meter_for
 from reviewbot.llm.snippet_tool import RunSnippet
-from reviewbot.pipeline.deps import ReviewDeps
-from reviewbot.pipeline.policy import DeterministicPolicy
+from reviewbot.pipeline.plan import Plan
+from reviewbot.pipeline.policy import ReviewPolicy
 from reviewbot.review import DETERMINISTIC, Reviewer
 from reviewbot.settings import Settings
 
@@ -29,12 +28,12 @@ def llm_reviewer(
     One usage meter is shared by every review this reviewer runs."""
     shared = meter or meter_for(settings.llm)
 
-    def new_policy() -> Policy[ReviewDeps]:
+    def new_policy() -> ReviewPolicy:
         if settings.llm.multi_agent:
             from reviewbot.llm.multi import Coordinator  # only loaded when the mode is on
 
             return Coordinator(model, settings, pr=pr, meter=shared)
-        return LLMPolicy(model, settings, pr=pr, meter=shared, prelude=DeterministicPolicy())
+        return LLMPolicy(model, settings, pr=pr, meter=shared, checks=Plan())
 
     return Reviewer(new_policy, (RunSnippet(),))
 

@@ -35,6 +35,7 @@ import re
 from collections.abc import Sequence
 
 from reviewbot.core.review import RunStatus, ToolRun
+from reviewbot.core.text import tail as text_tail
 from reviewbot.errors import ConfigError
 from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.settings import Settings
@@ -69,13 +70,6 @@ def run_name(revision: Revision) -> str:
     return f"{INSTALL_RUN} ({revision})"
 
 
-def _tail(result: CommandResult, limit: int = 600) -> str:
-    """The end of what the command said, on one line (the CLI prints errors as one line)."""
-    text = result.text("stderr").strip() or result.text("stdout").strip()
-    lines = [" ".join(line.split()) for line in text.replace("\x00", "").splitlines()]
-    return " | ".join(line for line in lines if line)[-limit:]
-
-
 def failure_message(result: CommandResult, timeout_s: float, what: str) -> tuple[RunStatus, str]:
     """(status, message) for a failed install command; `what` names the step ("the install step (head)")."""
     if result.outcome is Outcome.TIMEOUT:
@@ -86,7 +80,7 @@ def failure_message(result: CommandResult, timeout_s: float, what: str) -> tuple
         return RunStatus.ERROR, f"{what} printed more output than the sandbox allows"
     if result.outcome is Outcome.ERROR:
         return RunStatus.ERROR, f"the sandbox failed during {what}: {result.detail}"
-    tail = _tail(result)
+    tail = text_tail(result.text("stderr").strip() or result.text("stdout").strip(), 600, one_line=True)
     message = f"{what} failed (exit {result.exit_code}): {tail}"
     if any(hint in tail for hint in _READ_ONLY_HINTS):
         message += " -- the sandbox's root is read-only: install with `pip install --user ...`"

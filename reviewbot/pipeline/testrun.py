@@ -1,5 +1,7 @@
-"""What `run_tests` hands the policy about one pytest run, and the coverage verdict of the review.
+"""What `run_tests` hands the policy about one pytest run (`TestsResult`), and the coverage verdict
+of the review.
 
+A failing test has one shape from the junit parse to the attribution: `core.testgroups.FailedTest`.
 The tool annotates every failure with its real cause (`core.testgroups.parse_cause`, resolved
 against the head revision's files) and, for a test module that failed to import for a reason
 outside the code (a module not installed, a generated file missing), the environment problem and
@@ -13,13 +15,12 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from reviewbot.analyzers.junit import TestCase
 from reviewbot.core.diff import Diff
 from reviewbot.core.testgroups import (
     FIX_SEPARATOR,
-    Cause,
+    FailedTest,
     RepoLayout,
     environment_problem,
     names,
@@ -56,45 +57,52 @@ def has_test_files(layout: RepoLayout) -> bool:
     return any(is_test(p) for p in layout.files)
 
 
-def _cause_json(cause: Cause) -> dict[str, Any]:
-    return {
-        "type": cause.exc_type,
-        "message": cause.message,
-        "path": cause.path,
-        "line": cause.line,
-        "origin": cause.origin,
-    }
-
-
-def case_json(case: TestCase, layout: RepoLayout | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "nodeid": case.nodeid,
-        "path": case.path,
-        "line": case.line,
-        "outcome": case.outcome,
-        "message": case.message,
-        "detail": case.detail,
-    }
-    if layout is not None and case.failed:
-        cause = parse_cause(case.message, case.detail, layout.files)
-        out["cause"] = _cause_json(cause)
-        problem = environment_problem(cause, layout) if case.outcome == "error" else None
-        if problem is not None:
-            out["environment"] = problem.text
-    return out
-
-
-def cause_from_json(data: object) -> Cause | None:
-    if not isinstance(data, dict):
-        return None
-    line = data.get("line")
-    return Cause(
-        exc_type=str(data.get("type") or ""),
-        message=str(data.get("message") or ""),
-        path=str(data["path"]) if data.get("path") else None,
-        line=line if isinstance(line, int) else None,
-        origin=str(data["origin"]) if data.get("origin") else None,
+def failed_test(case: TestCase, layout: RepoLayout, *, collection: bool = False) -> FailedTest:
+    """A failing case with its real cause (resolved against the head's files) and, for a module
+    that failed to import for an environment reason, what is missing and the fix."""
+    cause = parse_cause(case.message, case.detail, layout.files)
+    problem = environment_problem(cause, layout) if case.outcome == "error" else None
+    return FailedTest(
+        nodeid=case.nodeid,
+        path=case.path,
+        line=case.line,
+        message=case.message or "",
+        detail=case.detail or "",
+        collection=collection,
+        cause=cause,
+        environment=problem.text if problem is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class TestsResult:
+    """What `run_tests` returns: one pytest run, its failing tests already in the shape attribution
+    takes (`FailedTest`, cause included). `error` says why the run broke, if it did."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    revision: str
+    error: str | None = None
+    running: tuple[str, ...] = ()  # tests cut off by a kill (from the streamed log)
+    cases: tuple[TestCase, ...] = ()
+    failures: tuple[FailedTest, ...] = ()
+    collection_errors: tuple[FailedTest, ...] = ()
+
+    @property
+    def failing(self) -> tuple[FailedTest, ...]:
+        """Failing tests, then test modules that failed to import."""
+        return (*self.failures, *self.collection_errors)
+
+    def environment(self) -> dict[str, str]:
+        """Test modules that failed to import for environment reasons -> why (and the fix)."""
+        return {t.nodeid: t.environment for t in self.collection_errors if t.environment}
+
+    def broken_modules(self) -> dict[str, str]:
+        """Test modules that failed to import -> the cause (for "could not compare")."""
+        return {
+            t.nodeid: t.cause.summary if t.cause is not None else "collection failure"
+            for t in self.collection_errors
+        }
 
 
 @dataclass(frozen=True)

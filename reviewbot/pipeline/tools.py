@@ -1,14 +1,15 @@
 """The review tools that execute code: `analyze_code` (ruff) and `run_tests` (pytest).
 
 Both run only inside the sandbox session from `ReviewDeps`; both record what ran in the ledger and
-return structured data (findings, failing tests) for the policy, plus a short text for logs/LLMs.
+return a typed result for the policy (`AnalyzeResult`, `testrun.TestsResult`: frozen findings and
+failing tests, read as they are, never through JSON), plus a short text for logs and models.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +24,7 @@ from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testgroups import RepoLayout
 from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
-from reviewbot.pipeline.testrun import case_json, has_test_files, repo_layout
+from reviewbot.pipeline.testrun import TestsResult, failed_test, has_test_files, repo_layout
 from sandbox.archive import FileEntry, build_tar
 
 
@@ -34,6 +35,17 @@ class AnalyzeParams(BaseModel):
     paths: list[str] | None = Field(
         default=None, description="Head-side paths to analyze; default: every changed Python file"
     )
+
+
+@dataclass(frozen=True)
+class AnalyzeResult:
+    """What `analyze_code` returns: the findings at one revision (deduplicated), and the analyzers'
+    errors (with errors the call is not ok, but the findings that were made still count)."""
+
+    revision: Revision
+    paths: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    errors: tuple[str, ...] = ()
 
 
 #: Where the head's code is linted with the base's configuration (reviewbot/core/lintconfig.py).
@@ -70,13 +82,8 @@ class AnalyzeCode(Tool[ReviewDeps, AnalyzeParams]):
         text = f"{len(findings)} finding(s) in {len(paths)} file(s) at {params.revision}"
         if errors:
             text += "; analyzer errors: " + " | ".join(errors)
-        data: dict[str, Any] = {
-            "revision": params.revision,
-            "paths": paths,
-            "findings": [f.model_dump(mode="json") for f in dedupe(findings)],
-            "errors": errors,
-        }
-        return ToolOutput(ok=not errors, text=text, data=data)
+        value = AnalyzeResult(params.revision, tuple(paths), tuple(dedupe(findings)), tuple(errors))
+        return ToolOutput(ok=not errors, text=text, value=value)
 
 
 #: Makes LINT_DIR ($0) afresh in the work root, with the directories ($@) that give the head's tree
@@ -195,7 +202,7 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
         deps = ctx.deps
         blocked = tests_blocked(deps.ledger)  # failures without the dependencies are not the change's
         if blocked is not None:
-            return ToolOutput(ok=False, text=blocked, data={"revision": params.revision, "error": blocked})
+            return ToolOutput(ok=False, text=blocked, value=TestsResult(params.revision, error=blocked))
         settings = deps.settings.analyzers
         targets = params.node_ids
         if params.revision == "base":
@@ -228,11 +235,13 @@ class RunTests(Tool[ReviewDeps, RunTestsParams]):
             deps.ledger.errors.append(result.error)
             if result.report is None:
                 return ToolOutput(
-                    ok=False, text=result.error, data={"revision": params.revision, "error": result.error}
+                    ok=False, text=result.error, value=TestsResult(params.revision, error=result.error)
                 )
         elif params.revision == "head" and not targets:
             _nothing_ran(deps, result, layout)
-        return ToolOutput(ok=True, text=result.error or result.run.detail, data=_data(params, result, layout))
+        return ToolOutput(
+            ok=True, text=result.error or result.run.detail, value=_result(params, result, layout)
+        )
 
 
 def _nothing_ran(deps: ReviewDeps, result: runners.TestRunResult, layout: RepoLayout) -> None:
@@ -250,16 +259,14 @@ def _nothing_ran(deps: ReviewDeps, result: runners.TestRunResult, layout: RepoLa
         deps.ledger.skipped.append("tests: the repository has no tests (pytest collected none)")
 
 
-def _data(params: RunTestsParams, result: runners.TestRunResult, layout: RepoLayout) -> dict[str, Any]:
+def _result(params: RunTestsParams, result: runners.TestRunResult, layout: RepoLayout) -> TestsResult:
     report = result.report
     assert report is not None
-    return {
-        "revision": params.revision,
-        "status": result.run.status.value,
-        "error": result.error,
-        "collected": result.progress.collected,
-        "running": list(result.progress.running),
-        "cases": [case_json(c) for c in report.cases],
-        "failures": [case_json(c, layout) for c in report.failures],
-        "collection_errors": [case_json(c, layout) for c in report.collection_errors],
-    }
+    return TestsResult(
+        revision=params.revision,
+        error=result.error,
+        running=tuple(result.progress.running),
+        cases=report.cases,
+        failures=tuple(failed_test(c, layout) for c in report.failures),
+        collection_errors=tuple(failed_test(c, layout, collection=True) for c in report.collection_errors),
+    )

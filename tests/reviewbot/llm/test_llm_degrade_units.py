@@ -5,11 +5,12 @@ relevance, retries of a slow endpoint, and usage estimated when a server sends n
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import pytest
-from pydantic import JsonValue
 
 from reviewbot.core.finding import Finding
+from reviewbot.core.testgroups import FailedTest
 from reviewbot.llm.evidence import Evidence
 from reviewbot.llm.fallback import fenced_report, prose_summary
 from reviewbot.llm.http import context_numbers
@@ -17,6 +18,9 @@ from reviewbot.llm.model import ContextLengthError, ModelConfigError, ModelUnava
 from reviewbot.llm.relevance import bears_on, enclosing_function, modules_of, target_of
 from reviewbot.llm.safety import OutputLimits
 from reviewbot.llm.shrink import compact, plan_shrink
+from reviewbot.llm.snippet_tool import SnippetResult
+from reviewbot.pipeline.testrun import TestsResult
+from reviewbot.pipeline.tools import AnalyzeResult
 from tests.fakes.llm_server import LLMServer, Reply, Step, context_error, error_body, scripted, text
 from tests.support.models import model_for
 
@@ -99,8 +103,20 @@ FLAGGED = Finding(tool="llm", rule_id="zd", path="pkg/calc.py", start_line=5, me
 
 
 def snippet(code: str, exit_code: int, out: str = "") -> Evidence:
-    data: JsonValue = {"exit_code": exit_code, "outcome": "ok" if exit_code == 0 else "failed"}
-    return Evidence("E3", "run_snippet", {"code": code}, True, out, data)
+    result = SnippetResult("s.py", "python", "ok", exit_code, 0.1)
+    return Evidence("E3", "run_snippet", {"code": code}, True, out, result)
+
+
+def failed(nodeid: str, message: str, detail: str) -> FailedTest:
+    return FailedTest(nodeid, nodeid.partition("::")[0], 1, message, detail)
+
+
+def lint_at(revision: Literal["head", "base"], *spans: tuple[int, int | None]) -> AnalyzeResult:
+    findings = tuple(
+        Finding(tool="ruff", rule_id="F", path="pkg/calc.py", start_line=s, end_line=e, message="m")
+        for s, e in spans
+    )
+    return AnalyzeResult(revision, ("pkg/calc.py",), findings)
 
 
 def test_relevance_of_snippets() -> None:
@@ -123,29 +139,21 @@ def test_relevance_of_snippets() -> None:
 
 def test_relevance_of_test_runs_and_lint() -> None:
     target = target_of(FLAGGED, CODE)
-    failing: JsonValue = {
-        "nodeid": "tests/test_c.py::test_mean",
-        "message": "ZeroDivisionError",
-        "detail": "pkg/calc.py:5",
-    }
-    other: JsonValue = {"nodeid": "tests/test_io.py::test_read", "message": "OSError", "detail": "io.py:3"}
-    run = Evidence("E2", "run_tests", {}, True, "", {"revision": "head", "failures": [failing]})
+    failing = failed("tests/test_c.py::test_mean", "ZeroDivisionError", "pkg/calc.py:5")
+    other = failed("tests/test_io.py::test_read", "OSError", "io.py:3")
+    run = Evidence("E2", "run_tests", {}, True, "", TestsResult("head", failures=(failing,)))
     assert bears_on(run, target)
     assert not bears_on(
-        Evidence("E2", "run_tests", {}, True, "", {"revision": "base", "failures": [failing]}), target
+        Evidence("E2", "run_tests", {}, True, "", TestsResult("base", failures=(failing,))), target
     )
     assert not bears_on(
-        Evidence("E2", "run_tests", {}, True, "", {"revision": "head", "failures": [other]}), target
+        Evidence("E2", "run_tests", {}, True, "", TestsResult("head", failures=(other,))), target
     )
-    assert not bears_on(
-        Evidence("E2", "run_tests", {}, True, "1 passed", {"revision": "head", "failures": []}), target
-    )
-    lint: JsonValue = {
-        "revision": "head",
-        "findings": [{"path": "pkg/calc.py", "start_line": 5, "end_line": 5}],
-    }
+    assert not bears_on(Evidence("E2", "run_tests", {}, True, "1 passed", TestsResult("head")), target)
+    lint = lint_at("head", (5, 5))
     assert bears_on(Evidence("E1", "analyze_code", {}, True, "", lint), target)
-    elsewhere: JsonValue = {"revision": "head", "findings": [{"path": "pkg/calc.py", "start_line": 1}]}
+    elsewhere = lint_at("head", (1, None))
+    assert not bears_on(Evidence("E1", "analyze_code", {}, True, "", lint_at("base", (5, 5))), target)
     assert not bears_on(Evidence("E1", "analyze_code", {}, True, "", elsewhere), target)
     assert not bears_on(Evidence("E4", "read_file", {"path": "pkg/calc.py"}, True, "return total"), target)
 

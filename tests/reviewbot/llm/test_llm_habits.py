@@ -10,6 +10,7 @@ the deterministic review is still written.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,7 @@ def test_context_error_then_a_really_smaller_request(tmp_path: Path, wire: str) 
     field = "max_tokens" if "max_tokens" in first else "max_completion_tokens"
     assert second[field] < first[field]
     assert len(second["tools"]) < len(first["tools"])
+    assert "What you have done and learned so far" in json.dumps(second)  # memory survives the shrink
     assert "context window" in res.llm_row["detail"]
     assert any(s.startswith("table.py: not reviewed by the LLM") for s in res.review["skipped"])  # type: ignore[index]
 

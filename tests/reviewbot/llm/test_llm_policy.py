@@ -271,3 +271,41 @@ def test_multi_agent_with_a_refused_key_fails_with_its_llm_row(tmp_path: Path) -
     [row] = [r for r in res.review.runs if r.name.startswith("llm ")]
     assert row.status.value == "error" and "refused the API key" in row.detail
     assert srv.base_url not in " ".join(res.review.errors)
+
+
+def test_the_model_reasons_from_the_agents_memory_bounded_by_the_settings(tmp_path: Path) -> None:
+    """Each request carries the loop's Memory, rendered (fenced as data) into the task; the
+    `agent.memory_max_items` setting bounds it: with 2, the oldest action is forgotten and said so."""
+    repo = make_repo(tmp_path, HEAD)
+    steps = [
+        call("read_file", path="calc.py"),
+        call("search_code", pattern="total"),
+        call("read_file", path="calc.py", start_line=1, end_line=2),
+        call("report", findings=[], summary="nothing found"),
+    ]
+    seen: list[Turn] = []
+
+    def script(turn: Turn) -> Step:
+        seen.append(turn)
+        return steps[turn.index]
+
+    with LLMServer("openai", script) as srv:
+        settings = settings_for(srv.base_url, "openai")
+        settings = settings.model_copy(
+            update={
+                "analyzers": settings.analyzers.model_copy(update=QUICK["analyzers"]),
+                "agent": settings.agent.model_copy(update={"memory_max_items": 2}),
+            }
+        )
+        res = review_with_llm(repo, settings)
+    assert res.run.stop_reason is StopReason.REPORTED
+    first, last = seen[0].texts[0], seen[-1].texts[0]
+    assert "What you have done and learned so far" in first
+    assert "## Task\n- base: " in first and "- head: " in first  # the task context, from memory
+    assert "## Actions so far" not in first  # nothing done yet
+    memory = last.partition("What you have done and learned so far")[2]
+    # bounded by the settings: two actions kept, the first one forgotten (and the prompt says so)
+    assert "## Actions so far (1 earlier not shown)" in memory
+    assert "#2 search_code(" in memory and "#3 read_file(" in memory and "#1 read_file(" not in memory
+    assert "read_file (ok):" in memory  # what the tools answered, newest kept
+    assert len(res.run.memory.actions) == 2 and res.run.memory.dropped.actions >= 2

@@ -18,7 +18,7 @@ from reviewbot.llm.model import (
     UsageMeter,
     UserMessage,
 )
-from reviewbot.llm.resolve import build_model, llm_env_overrides, resolve_api_key
+from reviewbot.llm.resolve import build_model, resolve_api_key
 from reviewbot.settings import LLMSettings
 from tests.fakes.llm_server import LLMServer, Reply, Step, call, error_body, scripted, text
 from tests.support.models import model_for as make
@@ -193,9 +193,6 @@ def test_resolver_key_precedence_and_no_model_without_provider() -> None:
     assert build_model(
         LLMSettings(provider="openai", model="llama3", base_url="http://127.0.0.1:11434/v1"), {}
     )
-    assert llm_env_overrides({"REVIEWBOT_LLM_PROVIDER": "anthropic", "REVIEWBOT_LLM_MODEL": "m"}) == {
-        "llm": {"provider": "anthropic", "model": "m"}
-    }
 
 
 @pytest.mark.parametrize("wire", WIRES)

@@ -12,7 +12,7 @@ import pytest
 from reviewbot.agent.tools import ToolContext
 from reviewbot.pipeline.deps import ReviewDeps, Revision
 from reviewbot.pipeline.prepare import prepare
-from reviewbot.pipeline.tools import LINT_DIR, AnalyzeCode, AnalyzeParams
+from reviewbot.pipeline.tools import LINT_DIR, AnalyzeCode, AnalyzeParams, AnalyzeResult
 from reviewbot.review import sandbox_spec
 from reviewbot.settings import load_settings
 from sandbox import Session
@@ -89,8 +89,9 @@ def test_head_tree_tampering_and_head_config_have_no_say(
     for _twice in range(2):  # a second call rebuilds the tree from scratch
         output = AnalyzeCode().run(AnalyzeParams(revision="head"), ToolContext(deps=deps))
         assert output.ok, output.text
-        assert isinstance(output.data, dict)
-        found = {(f["rule_id"], f["start_line"]) for f in output.fields()["findings"]}
+        result = output.typed(AnalyzeResult)
+        assert result is not None
+        found = {(f.rule_id, f.start_line) for f in result.findings}
         assert found == {("F401", 1), ("S602", 6), ("S307", 7)}
     # The head's own tree is left as it was; the lint tree holds the base's configuration only.
     assert session.download("head/pyproject.toml", 10_000) == HEAD_CONFIG.encode()

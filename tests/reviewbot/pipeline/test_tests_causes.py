@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reviewbot.pipeline import policy
+from reviewbot.pipeline import plan
 from tests.reviewbot.pipeline.conftest import LIB, TESTS, CliResult, Repo
 
 Review = Callable[..., CliResult]
@@ -49,7 +49,7 @@ def test_a_parametrized_flood_is_one_finding_and_a_screenful(make_repo: MakeRepo
 def test_a_flood_is_proven_at_the_base_by_file_past_the_node_id_limit(
     make_repo: MakeRepo, review: Review, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(policy, "MAX_BASE_NODE_IDS", 10)
+    monkeypatch.setattr(plan, "MAX_BASE_NODE_IDS", 10)
     repo = make_repo({"lib.py": LIB, "tests/test_lib.py": FLOOD_TESTS})
     repo.commit({"lib.py": LIB.replace("return a + b", "return a + b + 1")})
     result = review(repo)
