@@ -29,10 +29,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.llm.model import Message, Model, ModelResponse, ToolSpec, UsageMeter  # noqa: E402
-from reviewbot.llm.resolve import build_model  # noqa: E402
-from reviewbot.llm.wiring import llm_reviewer  # noqa: E402
-from reviewbot.review import ReviewRequest, run_review  # noqa: E402
+from reviewbot.adapters.llm.model import Message, Model, ModelResponse, ToolSpec, UsageMeter  # noqa: E402
+from reviewbot.adapters.llm.resolve import build_model  # noqa: E402
+from reviewbot.adapters.llm.wiring import llm_reviewer  # noqa: E402
+from reviewbot.pipeline.run import ReviewRequest, run_review  # noqa: E402
 from reviewbot.settings import load_settings  # noqa: E402
 from tests.fakes.llm_server import (  # noqa: E402
     Call,

@@ -1,7 +1,7 @@
 """Which policy reviews: the deterministic plan, or the LLM policy when one is configured.
 
 Shared by every entry point (local, Action, webhook worker). With no LLM configured nothing of
-`reviewbot.llm` is imported, so no network call can happen.
+`reviewbot.adapters.llm` is imported, so no network call can happen.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reviewbot.review import DETERMINISTIC, Reviewer
+from reviewbot.pipeline.run import DETERMINISTIC, Reviewer
 from reviewbot.settings import Settings
 
 
@@ -30,8 +30,8 @@ def choose_reviewer(
     """The deterministic plan, or the LLM policy (with its tools) when `settings.llm` names a model."""
     if settings.llm.provider == "none":
         return DETERMINISTIC
-    from reviewbot.llm.prompt import PRInfo
-    from reviewbot.llm.wiring import llm_reviewer_from_settings
+    from reviewbot.adapters.llm.prompt import PRInfo
+    from reviewbot.adapters.llm.wiring import llm_reviewer_from_settings
 
     info = None
     if pr is not None:

@@ -121,7 +121,7 @@ class LLMSettings(_Section):
     timeout_s: float = Field(default=120.0, gt=0)
     max_tokens: int = Field(default=4096, ge=1)
     token_budget: int = Field(default=200_000, ge=1000)
-    # The LLM review (reviewbot/llm): prompt size, retries, prices, Azure, multi-agent.
+    # The LLM review (reviewbot/adapters/llm): prompt size, retries, prices, Azure, multi-agent.
     context_tokens: int = Field(
         default=32_000, ge=2000, description="Prompt size limit per model call (approximate tokens)"
     )

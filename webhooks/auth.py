@@ -7,12 +7,12 @@ they expire, so a token handed to a job stays valid for at least that long. Secr
 `SecretStr` until the moment they go on the wire; nothing here logs them.
 
 `identity()` is the login the bot posts as, whose hidden markers and sticky summary it trusts
-(reviewbot.github.identity): for an App `<slug>[bot]` from `GET /app` with the JWT (fetched once,
+(reviewbot.adapters.github.identity): for an App `<slug>[bot]` from `GET /app` with the JWT (fetched once,
 cached); for a personal access token what `GET /user` says. `GET /user` is never sent with an
 installation token: GitHub refuses it (403).
 
 GitHub's errors are translated by the `CodeHost` adapter's one translation
-(`reviewbot.github.pygithub_host`): a rate limit is worth a retry, a 401/403/404 is not.
+(`reviewbot.adapters.github.pygithub_host`): a rate limit is worth a retry, a 401/403/404 is not.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Protocol
 from github import Auth, Github, GithubException, GithubIntegration
 from pydantic import SecretStr
 
+from reviewbot.adapters.github.identity import ACTIONS_BOT, app_bot_login, is_personal_token
+from reviewbot.adapters.github.limits import RetryPolicy
+from reviewbot.adapters.github.pygithub_host import PyGithubHost, code_host_error
 from reviewbot.errors import CodeHostAuthError, CodeHostError, ConfigError
-from reviewbot.github.identity import ACTIONS_BOT, app_bot_login, is_personal_token
-from reviewbot.github.limits import RetryPolicy
-from reviewbot.github.pygithub_host import PyGithubHost, code_host_error
 from reviewbot.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """Fetch a PR into a temp dir as *data*: nothing in the fetched repository gets to run or to choose
 where git connects.
 
-- git runs through `reviewbot.adapters.git_runner`: no hooks, no fsmonitor, no submodules, no LFS
+- git runs through `reviewbot.adapters.git.runner`: no hooks, no fsmonitor, no submodules, no LFS
   smudge, and no system or global git config (a host's credential helpers or `url.*.insteadOf`
   never apply).
 - Where: `<git_url>/<owner>/<name>.git`, from the configured GitHub host (`git_url_for`) and the
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import git
 from pydantic import SecretStr
 
-from reviewbot.adapters.git_runner import Config, GitError, fetch_config, isolated_env, run_git
+from reviewbot.adapters.git.runner import Config, GitError, fetch_config, isolated_env, run_git
 from webhooks.errors import CloneError
 from webhooks.jobs import REPO_FULL_NAME
 from webhooks.lifecycle import clone_prefix

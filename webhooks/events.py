@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from reviewbot.github.port import CodeHost, PullRequestFacts
+from reviewbot.adapters.github.port import CodeHost, PullRequestFacts
 from webhooks.auth import TokenProvider, installation_host
 from webhooks.jobs import ReviewJob
 from webhooks.payloads import (

@@ -19,15 +19,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewbot.errors import ConfigError
-from reviewbot.github.port import CodeHost
-from reviewbot.github.pull_review import (
+from reviewbot.adapters.github.port import CodeHost
+from reviewbot.adapters.github.pull_review import (
     PolicyConfig,
     PublishedPull,
     PullReviewService,
     PullToReview,
     ReviewedPull,
 )
+from reviewbot.errors import ConfigError
 from reviewbot.policy_choice import PullRequestText
 from reviewbot.settings import Settings
 from webhooks.app import HealthCheck, create_app

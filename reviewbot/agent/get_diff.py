@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from reviewbot.agent.deps import RepoDeps
 from reviewbot.agent.events import clip
+from reviewbot.agent.repo_deps import RepoDeps
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.core.diff import FileSection, read_sections
 from reviewbot.errors import ToolError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from reviewbot.agent.deps import RepoDeps
 from reviewbot.agent.fsjail import PathRefused, looks_binary, open_file_in_root, read_capped
+from reviewbot.agent.repo_deps import RepoDeps
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.errors import ToolError
 

@@ -14,8 +14,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from reviewbot.agent.deps import RepoDeps
 from reviewbot.agent.fsjail import WalkStats, looks_binary, open_walked, read_capped, walk_files
+from reviewbot.agent.repo_deps import RepoDeps
 from reviewbot.agent.tools import Tool, ToolContext, ToolOutput
 from reviewbot.errors import ToolError
 

@@ -13,9 +13,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewbot.adapters.llm.flags import add_llm_arguments, llm_arg_overrides
 from reviewbot.cli import output
 from reviewbot.errors import ConfigError, WorkspaceError
-from reviewbot.llm.flags import add_llm_arguments, llm_arg_overrides
 
 if TYPE_CHECKING:
     from reviewbot.agent.events import EventSink
@@ -121,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
             progress.show("reading the configuration")
         settings = load_local_settings(repo, args)
         from reviewbot.agent.events import emit_phase
+        from reviewbot.pipeline.run import ReviewRequest, run_review
         from reviewbot.policy_choice import choose_reviewer
-        from reviewbot.review import ReviewRequest, run_review
 
         sink = _sinks(stack, args, progress)
         emit_phase(sink, "preparing the change")

@@ -28,7 +28,10 @@ from reviewbot.errors import ConfigError, ReviewbotError
 SUBCOMMANDS = {
     "local": ("reviewbot.cli.local", "review a local git repository's change"),
     "sandbox": ("reviewbot.cli.sandbox_cmd", "build and check the Docker sandbox"),
-    "action": ("reviewbot.cli.action", "review the pull request of a GitHub Actions run and post the review"),
+    "action": (
+        "reviewbot.cli.action_cmd",
+        "review the pull request of a GitHub Actions run and post the review",
+    ),
 }
 #: Packages above reviewbot in the layers (the webhook bot's `serve` and `worker`) add commands
 #: through this entry-point group, so reviewbot never imports them (nor loads them to list them).

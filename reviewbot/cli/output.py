@@ -16,7 +16,7 @@ from reviewbot.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from reviewbot.core.review import Review
-    from reviewbot.review import ReviewOutcome
+    from reviewbot.pipeline.run import ReviewOutcome
     from reviewbot.settings import Settings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

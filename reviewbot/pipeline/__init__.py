@@ -1,4 +1,4 @@
 """The review pipeline: prepare the sandbox, give the agent its tools, assemble the Review.
 
-`reviewbot.review.run_review` is the entry point; this package holds its parts.
+`reviewbot.pipeline.run.run_review` is the entry point; this package holds its parts.
 """

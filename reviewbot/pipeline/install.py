@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.text import tail as text_tail
 from reviewbot.errors import ConfigError
-from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger, Revision
+from reviewbot.pipeline.review_deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.settings import Settings
 from sandbox import CommandResult, Outcome, Session
 

@@ -30,7 +30,7 @@ from reviewbot.core.attribution import (
 from reviewbot.core.filtering import cap, dedupe
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.testverdicts import merge_syntax_errors
-from reviewbot.pipeline.deps import ReviewDeps
+from reviewbot.pipeline.review_deps import ReviewDeps
 from reviewbot.pipeline.testrun import Coverage, TestsResult, coverage_verdict
 from reviewbot.pipeline.tools import AnalyzeResult
 

@@ -14,14 +14,14 @@ from typing import Protocol
 from reviewbot.agent.loop import Action, AgentState, CallTool, Finish, Policy, StopReason
 from reviewbot.agent.report import REPORT_TOOL
 from reviewbot.core.finding import Finding
-from reviewbot.pipeline.deps import ReviewDeps
 from reviewbot.pipeline.plan import MAX_BASE_NODE_IDS, Plan, config_change_note, report_args
+from reviewbot.pipeline.review_deps import ReviewDeps
 
 __all__ = ["MAX_BASE_NODE_IDS", "DeterministicPolicy", "ReviewPolicy", "config_change_note"]
 
 
 class ReviewPolicy(Policy[ReviewDeps], Protocol):
-    """The policy contract of `reviewbot.review.run_review`."""
+    """The policy contract of `reviewbot.pipeline.run.run_review`."""
 
     @property
     def partial_reason(self) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewbot.adapters.git_workspace import GitWorkspace
+from reviewbot.adapters.git.workspace import GitWorkspace
 from reviewbot.core.attribution import base_path_of_head
 from reviewbot.core.diff import Diff, parse_diff
 from reviewbot.core.filtering import path_selected

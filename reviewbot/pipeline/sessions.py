@@ -33,7 +33,6 @@ from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testenv import TestEnvPlan, plan_test_env
 from reviewbot.errors import ToolError, WorkspaceError
 from reviewbot.pipeline import env as testenv
-from reviewbot.pipeline.deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.pipeline.install import (
     failure_message,
     install_failed,
@@ -42,6 +41,7 @@ from reviewbot.pipeline.install import (
     run_name,
     wanted,
 )
+from reviewbot.pipeline.review_deps import SANDBOX_DIRS, Ledger, Revision
 from reviewbot.settings import Settings
 from sandbox import Backend, CommandResult, RunOptions, SandboxSpec, Session
 

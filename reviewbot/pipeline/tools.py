@@ -22,8 +22,8 @@ from reviewbot.core.filtering import dedupe
 from reviewbot.core.finding import Finding
 from reviewbot.core.review import RunStatus, ToolRun
 from reviewbot.core.testgroups import RepoLayout
-from reviewbot.pipeline.deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.install import tests_blocked
+from reviewbot.pipeline.review_deps import SANDBOX_DIRS, ReviewDeps, Revision
 from reviewbot.pipeline.testrun import TestsResult, failed_test, has_test_files, repo_layout
 from sandbox.archive import FileEntry, build_tar
 

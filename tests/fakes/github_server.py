@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from reviewbot.github.fake import right_side_hunks
+from reviewbot.adapters.github.fake import right_side_hunks
 from tests.fakes import openapi
 from tests.support.git import git
 

@@ -2,7 +2,7 @@
 
 Scripted turn by turn: a handler is a plain function from the request JSON to the response JSON
 (or a `Reply` with a status and headers). Every request reviewbot sends is validated against the
-published schemas (copies in `tests/reviewbot/llm/schemas/`, see its SOURCE-*.md); so is every
+published schemas (copies in `tests/reviewbot/adapters/llm/schemas/`, see its SOURCE-*.md); so is every
 scripted 200 response, so the fake cannot drift from the real format. A violation is answered with
 a 400 and recorded, and leaving the `with` block raises AssertionError: the test fails.
 

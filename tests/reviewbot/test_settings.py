@@ -107,7 +107,7 @@ def test_a_repository_decides_review_policy_but_not_the_sandbox_or_credentials()
     repo = (
         '[tool.reviewbot]\nfail-on = "warning"\n[tool.reviewbot.analyzers]\ntests = false\n'
         "[tool.reviewbot.sandbox]\nallow-process-backend-for-untrusted = true\nmemory-mb = 65536\n"
-        '[tool.reviewbot.llm]\nbase-url = "https://attacker.example"\n'
+        '[tool.reviewbot.adapters.llm]\nbase-url = "https://attacker.example"\n'
     )
     s = with_repository_config(deployed, pyproject_text=repo, reviewbot_toml_text=None)
     assert s.fail_on == "warning" and s.analyzers.tests is False

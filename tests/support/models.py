@@ -1,4 +1,4 @@
-"""Models scripted on a loopback fake: the real HTTP adapters (reviewbot.llm), pointed at an
+"""Models scripted on a loopback fake: the real HTTP adapters (reviewbot.adapters.llm), pointed at an
 `LLMServer` (tests/fakes/llm_server.py) that answers each request with the script's next step
 (`scripted(call(...), text(...))`)."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewbot.llm.model import Model
-from reviewbot.llm.resolve import build_model
+from reviewbot.adapters.llm.model import Model
+from reviewbot.adapters.llm.resolve import build_model
 from reviewbot.settings import LLMSettings
 from tests.fakes.llm_server import LLMServer
 

@@ -13,14 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
+from reviewbot.adapters.github.publish import publish_review
+from reviewbot.adapters.github.pygithub_host import PyGithubHost
 from reviewbot.core.diff import parse_diff
 from reviewbot.core.finding import Finding, Severity
 from reviewbot.core.review import Review
-from reviewbot.github.publish import publish_review
-from reviewbot.github.pygithub_host import PyGithubHost
 from reviewbot.settings import load_settings
 from tests.fakes.github_server import FakeGitHub
-from tests.reviewbot.github.conftest import GitRepo
+from tests.reviewbot.adapters.github.conftest import GitRepo
 from webhooks.auth import AppTokenProvider, StaticTokenProvider
 
 

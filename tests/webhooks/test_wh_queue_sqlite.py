@@ -261,7 +261,7 @@ def test_docker_engine_down_then_back_the_job_waits_and_retries(
 ) -> None:
     """The real review (`run_review`, Docker sandbox) while the sandbox is unusable: the job is
     retried, not lost and not failed; once the sandbox is back it completes once."""
-    from reviewbot.review import ReviewOutcome, ReviewRequest, run_review
+    from reviewbot.pipeline.run import ReviewOutcome, ReviewRequest, run_review
     from reviewbot.settings import load_settings
     from tests.conftest import SANDBOX_IMAGE
 

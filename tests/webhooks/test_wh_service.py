@@ -1,5 +1,5 @@
 """The webhook worker's review and publish steps are the pull-request review service's
-(reviewbot/github/pull_review.py): a real review (process sandbox, the LLM policy talking HTTP to a
+(reviewbot/adapters/github/pull_review.py): a real review (process sandbox, the LLM policy talking HTTP to a
 loopback model), then a real post to the fake GitHub. What the worker used to lose now arrives:
 the PR's title and body reach the model, and the publish result comes back."""
 
@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from reviewbot.github.pull_review import PolicyConfig, PullReviewService
+from reviewbot.adapters.github.pull_review import PolicyConfig, PullReviewService
 from reviewbot.settings import load_settings
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.llm_server import LLMServer, Turn, call, scripted
-from tests.reviewbot.llm.llm_harness import make_repo
+from tests.reviewbot.adapters.llm.llm_harness import make_repo
 from tests.support.git import git
 from webhooks.auth import StaticTokenProvider
 from webhooks.jobs import ReviewJob

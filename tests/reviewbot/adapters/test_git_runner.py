@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.adapters.git_runner import HARDENED_CONFIG, GitError, run_git
+from reviewbot.adapters.git.runner import HARDENED_CONFIG, GitError, run_git
 
 SECRET = "Authorization: Basic c2VjcmV0LXRva2Vu"
 

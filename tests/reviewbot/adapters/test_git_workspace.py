@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.adapters.git_workspace import GitWorkspace
+from reviewbot.adapters.git.workspace import GitWorkspace
 from reviewbot.core.diff import parse_diff
 from reviewbot.errors import WorkspaceError
 from tests.support.git import git

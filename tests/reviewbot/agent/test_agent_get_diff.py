@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reviewbot.agent.deps import RepoContext
 from reviewbot.agent.get_diff import GetDiff
+from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 from reviewbot.core.diff import parse_diff
 from tests.support.git import git

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reviewbot.agent.memory import Memory
-from reviewbot.agent.render import render_memory
+from reviewbot.agent.memory_render import render_memory
 from reviewbot.agent.testing import FakeClock
 
 

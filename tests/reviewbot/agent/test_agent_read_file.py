@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from reviewbot.agent.deps import RepoContext
 from reviewbot.agent.fsjail import open_file_in_root, read_capped
 from reviewbot.agent.read_file import ReadFile
+from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 from reviewbot.errors import ToolError
 

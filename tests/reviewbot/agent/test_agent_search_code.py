@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reviewbot.agent.deps import RepoContext
+from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.search_code import SearchCode, SearchCodeParams
 from reviewbot.agent.testing import FakeClock
 from reviewbot.agent.tools import ToolCancelled, ToolContext, ToolErrorKind, ToolOutput, ToolRegistry

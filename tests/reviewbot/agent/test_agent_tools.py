@@ -13,8 +13,10 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import BaseModel, Field
 
+from reviewbot.adapters.llm.anthropic import to_wire_tools as anthropic_wire_tools
+from reviewbot.adapters.llm.openai import to_wire_tools as openai_wire_tools
 from reviewbot.agent.builtin_tools import builtin_tools
-from reviewbot.agent.deps import RepoContext
+from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import (
     FunctionTool,
     Tool,
@@ -24,8 +26,6 @@ from reviewbot.agent.tools import (
     ToolRegistry,
 )
 from reviewbot.errors import ToolError
-from reviewbot.llm.anthropic import to_wire_tools as anthropic_wire_tools
-from reviewbot.llm.openai import to_wire_tools as openai_wire_tools
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tool_schemas.json"
 

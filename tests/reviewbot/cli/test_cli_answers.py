@@ -11,7 +11,17 @@ import pytest
 
 from tests.reviewbot.cli.cli_helpers import cli_env, make_repo, reviewbot
 
-HEAVY = ("pydantic", "docker", "github", "rich", "httpx", "git", "webhooks", "flask", "reviewbot.review")
+HEAVY = (
+    "pydantic",
+    "docker",
+    "github",
+    "rich",
+    "httpx",
+    "git",
+    "webhooks",
+    "flask",
+    "reviewbot.pipeline.run",
+)
 REPO = {"lib.py": "def add(a, b):\n    return a + b\n"}
 
 

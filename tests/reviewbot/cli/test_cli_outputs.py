@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.adapters.github.publish import post_text
 from reviewbot.core.render.markdown import review_markdown
 from reviewbot.core.review import Review
-from reviewbot.github.publish import post_text
 from tests.reviewbot.cli.cli_helpers import ROOT, cli_env, make_repo, reviewbot
 
 TOKEN = "ghp_" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from reviewbot.agent.tools import ToolContext
-from reviewbot.pipeline.deps import ReviewDeps, Revision
 from reviewbot.pipeline.prepare import prepare
+from reviewbot.pipeline.review_deps import ReviewDeps, Revision
+from reviewbot.pipeline.run import sandbox_spec
 from reviewbot.pipeline.tools import LINT_DIR, AnalyzeCode, AnalyzeParams, AnalyzeResult
-from reviewbot.review import sandbox_spec
 from reviewbot.settings import load_settings
 from sandbox import Session
 from sandbox.archive import FileEntry, build_tar

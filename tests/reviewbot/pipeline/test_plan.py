@@ -13,9 +13,9 @@ from reviewbot.analyzers.junit import TestCase as JunitCase
 from reviewbot.core.diff import parse_diff
 from reviewbot.core.finding import Finding
 from reviewbot.core.testgroups import Cause, FailedTest
-from reviewbot.pipeline.deps import ReviewDeps, Revision
 from reviewbot.pipeline.plan import PlanResults, findings_from, next_step
 from reviewbot.pipeline.policy import DeterministicPolicy
+from reviewbot.pipeline.review_deps import ReviewDeps, Revision
 from reviewbot.pipeline.testrun import TestsResult
 from reviewbot.pipeline.tools import AnalyzeResult
 from reviewbot.settings import load_settings

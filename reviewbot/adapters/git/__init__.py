@@ -1,0 +1,1 @@
+"""The git adapter: one hardened way to run git (`runner`), and repositories read as data (`workspace`)."""
