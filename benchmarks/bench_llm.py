@@ -24,12 +24,19 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.adapters.llm.model import Message, Model, ModelResponse, ToolSpec, UsageMeter  # noqa: E402
+from reviewbot.adapters.llm.model import (  # noqa: E402
+    Message,
+    Model,
+    ModelResponse,
+    RequestOptions,
+    ToolSpec,
+    UsageMeter,
+)
 from reviewbot.adapters.llm.resolve import build_model  # noqa: E402
 from reviewbot.adapters.llm.wiring import llm_reviewer  # noqa: E402
 from reviewbot.pipeline.run import ReviewRequest, run_review  # noqa: E402
@@ -63,16 +70,11 @@ class TimedModel:
         system: str,
         messages: Sequence[Message],
         tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-        timeout_s: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ModelResponse:
         start = time.perf_counter()
         try:
-            return self.inner.request(
-                system, messages, tools, max_tokens=max_tokens, force=force, timeout_s=timeout_s
-            )
+            return self.inner.request(system, messages, tools, **options)
         finally:
             self.seconds += time.perf_counter() - start
 

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # ships no type hints
 
 Wire = Literal["openai", "anthropic"]
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "reviewbot" / "llm" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "reviewbot" / "adapters" / "llm" / "schemas"
 _FILES = {"openai": "openai-chat-completions.schema.json", "anthropic": "anthropic-messages.schema.json"}
 _validators: dict[tuple[str, str], Draft202012Validator] = {}
 _lock = threading.Lock()

@@ -141,6 +141,10 @@ def _tool_choice(force: str | None) -> dict[str, Any]:
 class AnthropicModel(WireModel):
     """`Model` for the Anthropic Messages API."""
 
+    wire_tools = staticmethod(to_wire_tools)
+    tool_choice = staticmethod(_tool_choice)
+    parse = staticmethod(parse_response)
+
     def __init__(
         self, poster: JsonPoster, *, model: str, base_url: str = DEFAULT_BASE_URL, api_key: str | None = None
     ) -> None:
@@ -153,25 +157,10 @@ class AnthropicModel(WireModel):
         if api_key:
             self.headers["x-api-key"] = api_key
 
-    def build_body(
-        self,
-        system: str,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def conversation_body(self, system: str, messages: Sequence[Message], max_tokens: int) -> dict[str, Any]:
+        return {
             "model": self.model,
             "max_tokens": max_tokens,
             "system": system,
             "messages": to_wire_messages(messages),
         }
-        if tools:
-            body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = _tool_choice(force)
-        return body
-
-    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
-        return parse_response(data, prompt_chars=prompt_chars)

@@ -25,7 +25,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -35,6 +35,7 @@ from reviewbot.adapters.llm.model import (
     ModelConfigError,
     ModelResponse,
     ModelUnavailable,
+    RequestOptions,
     ToolSpec,
 )
 from reviewbot.errors import ModelError
@@ -258,7 +259,8 @@ class JsonPoster:
 class WireModel(ABC):
     """The send step every provider adapter shares (the `Model.request` of both): build the
     provider's body, note its size (the context shrink compares it), post it, parse the answer.
-    A subclass sets `poster`, `url`, `headers` and `name`, and speaks its wire format."""
+    A subclass sets `poster`, `url`, `headers` and `name`, and speaks its wire format: the body
+    without tools, the tool list, `tool_choice`, the answer's parser."""
 
     poster: JsonPoster
     url: str
@@ -266,23 +268,44 @@ class WireModel(ABC):
     name: str
     last_request_chars: int = 0  # size of the last body sent
 
-    #: The provider's request body: (system, messages, tools, *, max_tokens, force) -> JSON object.
-    build_body: Callable[..., dict[str, Any]]
-
     @abstractmethod
-    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse: ...
+    def conversation_body(self, system: str, messages: Sequence[Message], max_tokens: int) -> dict[str, Any]:
+        """The provider's request body without tools: the model, the conversation, the output cap."""
+
+    @staticmethod
+    @abstractmethod
+    def wire_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+        """The provider's form of the tool list."""
+
+    @staticmethod
+    @abstractmethod
+    def tool_choice(force: str | None) -> str | dict[str, Any]:
+        """The provider's `tool_choice` for `force` (see `Model`)."""
+
+    @staticmethod
+    @abstractmethod
+    def parse(data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
+        """The answer as a `ModelResponse`; `prompt_chars` (the body's size) estimates missing usage."""
+
+    def build_body(
+        self, system: str, messages: Sequence[Message], tools: Sequence[ToolSpec], options: RequestOptions
+    ) -> dict[str, Any]:
+        """The provider's request body (a JSON object) for one request; `options["timeout_s"]` is
+        the post's, not the body's."""
+        body = self.conversation_body(system, messages, options["max_tokens"])
+        if tools:
+            body["tools"] = self.wire_tools(tools)
+            body["tool_choice"] = self.tool_choice(options.get("force"))
+        return body
 
     def request(
         self,
         system: str,
         messages: Sequence[Message],
         tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-        timeout_s: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ModelResponse:
-        body = self.build_body(system, messages, tools, max_tokens=max_tokens, force=force)
+        body = self.build_body(system, messages, tools, options)
         self.last_request_chars = len(json.dumps(body))
-        data = self.poster.post(self.url, self.headers, body, timeout_s=timeout_s)
+        data = self.poster.post(self.url, self.headers, body, timeout_s=options.get("timeout_s"))
         return self.parse(data, prompt_chars=self.last_request_chars)

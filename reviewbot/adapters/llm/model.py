@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NotRequired, Protocol, Required, TypedDict, Unpack
 
 from reviewbot.agent.tools import ToolSchema
 from reviewbot.errors import ModelError
@@ -79,6 +79,15 @@ class ModelResponse:
     model: str = ""
 
 
+class RequestOptions(TypedDict):
+    """How one `Model.request` is asked, beside the conversation itself (the keywords of every
+    `request` and of an adapter's `build_body`)."""
+
+    max_tokens: Required[int]
+    force: NotRequired[str | None]  # default None: the model may answer without a tool call
+    timeout_s: NotRequired[float | None]  # default None: only the adapter's own timeout
+
+
 class Model(Protocol):
     """An LLM endpoint. `request` sends the whole conversation and returns one assistant turn.
 
@@ -94,10 +103,7 @@ class Model(Protocol):
         system: str,
         messages: Sequence[Message],
         tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-        timeout_s: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ModelResponse: ...
 
 

@@ -140,6 +140,10 @@ def _tool_choice(force: str | None) -> str | dict[str, Any]:
 class OpenAIModel(WireModel):
     """`Model` for OpenAI-compatible chat completions."""
 
+    wire_tools = staticmethod(to_wire_tools)
+    tool_choice = staticmethod(_tool_choice)
+    parse = staticmethod(parse_response)
+
     def __init__(
         self,
         poster: JsonPoster,
@@ -169,24 +173,9 @@ class OpenAIModel(WireModel):
             else:
                 self.headers["authorization"] = f"Bearer {api_key}"
 
-    def build_body(
-        self,
-        system: str,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec],
-        *,
-        max_tokens: int,
-        force: str | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {
+    def conversation_body(self, system: str, messages: Sequence[Message], max_tokens: int) -> dict[str, Any]:
+        return {
             "model": self.model,
             "messages": to_wire_messages(system, messages),
             self.token_field: max_tokens,
         }
-        if tools:
-            body["tools"] = to_wire_tools(tools)
-            body["tool_choice"] = _tool_choice(force)
-        return body
-
-    def parse(self, data: dict[str, Any], *, prompt_chars: int) -> ModelResponse:
-        return parse_response(data, prompt_chars=prompt_chars)

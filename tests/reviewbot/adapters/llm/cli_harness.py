@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.fakes.llm_server import LLMServer
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 SECRET = "sk-habit-0123456789abcdefSECRET"
 _FOREIGN = ("REVIEWBOT_", "OPENAI_", "ANTHROPIC_")
 

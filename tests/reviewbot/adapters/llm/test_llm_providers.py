@@ -153,7 +153,7 @@ def test_openai_hosted_and_azure_use_max_completion_tokens_and_azure_api_key_hea
         api_version="2024-10-21",
     )
     model = build_model(settings, {"AZURE_IGNORED": "x", "OPENAI_API_KEY": "k-azure"})
-    body = model.build_body("s", [UserMessage("u")], TOOLS, max_tokens=9)  # type: ignore[union-attr]
+    body = model.build_body("s", [UserMessage("u")], TOOLS, {"max_tokens": 9})  # type: ignore[union-attr]
     assert body["max_completion_tokens"] == 9 and "max_tokens" not in body
     assert model.url.endswith("/chat/completions?api-version=2024-10-21")  # type: ignore[union-attr]
     assert model.headers["api-key"] == "k-azure" and "authorization" not in model.headers  # type: ignore[union-attr]
