@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from reviewbot.core.finding import Severity
-from reviewbot.errors import ConfigError
+from reviewbot.errors import ConfigError, ReviewbotError
 
 FailOn = Literal["error", "warning", "note", "never"]
 
@@ -173,6 +173,15 @@ class Settings(BaseModel):
     @property
     def fail_on_severity(self) -> Severity | None:
         return None if self.fail_on == "never" else Severity(self.fail_on)
+
+
+def read_named_file(path: Path, name: str, *, error: type[ReviewbotError] = ConfigError) -> bytes:
+    """The bytes of the file a setting or flag (`name`) points at; `error` naming both if the file
+    cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise error(f"{name} {path} cannot be read: {exc}") from exc
 
 
 def _normalize_keys(value: Any) -> Any:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.errors import ConfigError
-from reviewbot.settings import ENV_PREFIX, Settings, load_settings
+from reviewbot.settings import ENV_PREFIX, Settings, load_settings, read_named_file
 from webhooks.http_server import HttpLimits as HttpDefaults
 
 
@@ -36,12 +36,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> Settings:
-    text = None
-    if args.config is not None:
-        try:
-            text = args.config.read_text()
-        except OSError as exc:
-            raise ConfigError(f"--config {args.config} cannot be read: {exc}") from exc
+    text = None if args.config is None else read_named_file(args.config, "--config").decode()
     # The flat deployment names (REVIEWBOT_APP_ID, REVIEWBOT_GITHUB_TOKEN, …) are settings.ENV_ALIASES.
     settings = load_settings(reviewbot_toml_text=text, environ=os.environ, overrides=overrides)
     # Secrets and the rest of the bot's configuration leave the process environment once loaded,
@@ -66,15 +61,17 @@ def docker_check() -> Callable[[], None]:
     return check
 
 
+_HELP = "run the self-hosted webhook bot (GitHub App receiver + job workers)"
+_DESCRIPTION = (
+    "Receive GitHub webhooks on POST /webhook, enqueue review jobs durably, and (with "
+    "the default SQLite queue) run them in this process. Settings: REVIEWBOT_WEBHOOK_SECRET, "
+    "REVIEWBOT_APP_ID + REVIEWBOT_PRIVATE_KEY[_PATH] or REVIEWBOT_GITHUB_TOKEN, "
+    "REVIEWBOT_GITHUB_API_URL, REVIEWBOT_QUEUE, REVIEWBOT_DATA_DIR."
+)
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run the self-hosted webhook bot (GitHub App receiver + job workers)",
-        description="Receive GitHub webhooks on POST /webhook, enqueue review jobs durably, and (with "
-        "the default SQLite queue) run them in this process. Settings: REVIEWBOT_WEBHOOK_SECRET, "
-        "REVIEWBOT_APP_ID + REVIEWBOT_PRIVATE_KEY[_PATH] or REVIEWBOT_GITHUB_TOKEN, "
-        "REVIEWBOT_GITHUB_API_URL, REVIEWBOT_QUEUE, REVIEWBOT_DATA_DIR.",
-    )
+    p = sub.add_parser("serve", help=_HELP, description=_DESCRIPTION)
     p.add_argument("--host", default="0.0.0.0", help="address to bind (default: all interfaces)")  # noqa: S104
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     p.add_argument("--threads", type=int, default=8, help="request threads (default: 8)")

@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from reviewbot.core.ignored_keys import without_key
+
 #: `X-GitHub-Delivery` is a GUID. Ids become SQLite keys, RQ job ids and Redis key names, and RQ
 #: accepts only letters, digits, `_` and `-`: anything else is refused at the door (400).
 DELIVERY_ID = r"^[A-Za-z0-9_-]{1,100}$"
@@ -45,9 +47,7 @@ class ReviewJob(BaseModel):
     @classmethod
     def _drop_payload_url(cls, data: object) -> object:
         """Jobs stored by earlier versions carry the payload's `clone_url`: ignored, never used."""
-        if isinstance(data, dict) and "clone_url" in data:
-            data = {k: v for k, v in data.items() if k != "clone_url"}
-        return data
+        return without_key(data, "clone_url")
 
     @property
     def pr_key(self) -> str:

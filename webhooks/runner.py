@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -40,29 +41,23 @@ PublishStep = Callable[[R, ReviewJob, TokenProvider], object]
 idempotent: an at-least-once queue may run it twice for one job."""
 
 
+@dataclass(eq=False)
 class CloneReviewPublishRunner(Generic[R]):
     """A `ReviewJobRunner`. Checks the cancel flag between steps: a newer push wins."""
 
-    def __init__(
-        self,
-        tokens: TokenProvider | None,
-        review: ReviewStep[R],
-        publish: PublishStep[R],
-        *,
-        git_url: str,
-        work_dir: Path | None = None,
-        clone_timeout_s: float = 600.0,
-    ) -> None:
+    tokens: TokenProvider | None
+    review: ReviewStep[R]
+    publish: PublishStep[R]
+    _: KW_ONLY
+    git_url: str
+    work_dir: Path | None = None
+    clone_timeout_s: float = 600.0
+
+    def __post_init__(self) -> None:
         try:  # a bad configured host is the deployer's error, found at start, not per job
-            repo_clone_url(git_url, "owner/name")
+            repo_clone_url(self.git_url, "owner/name")
         except CloneError as exc:
-            raise ConfigError(f"git_url {git_url!r}: {exc}") from exc
-        self.git_url = git_url
-        self.tokens = tokens
-        self.review = review
-        self.publish = publish
-        self.work_dir = work_dir
-        self.clone_timeout_s = clone_timeout_s
+            raise ConfigError(f"git_url {self.git_url!r}: {exc}") from exc
 
     def run(self, job: ReviewJob, ctx: JobContext) -> None:
         tokens = self.tokens

@@ -25,14 +25,15 @@ if TYPE_CHECKING:
 FORMATS = ("text", "markdown", "json", "sarif")
 
 
+_DESCRIPTION = (
+    "Review the change of a local repository: by default the working tree "
+    "(committed, uncommitted and untracked files) against the merge-base with "
+    "the default branch."
+)
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "local",
-        help="review a local git repository's change",
-        description="Review the change of a local repository: by default the working tree "
-        "(committed, uncommitted and untracked files) against the merge-base with "
-        "the default branch.",
-    )
+    p = sub.add_parser("local", help="review a local git repository's change", description=_DESCRIPTION)
     p.add_argument("repo", nargs="?", default=".", help="path to the repository (default: .)")
     p.add_argument("--base", help="base revision (default: merge-base with origin/HEAD, main or master)")
     p.add_argument("--head", help="head revision (default: the working tree)")

@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from reviewbot.core.ignored_keys import without_key
+
 
 class Severity(StrEnum):
     """How bad a finding is. Ordered: error > warning > note."""
@@ -94,9 +96,7 @@ class Finding(BaseModel):
     @classmethod
     def _drop_derived(cls, data: object) -> object:
         # `fingerprint` is derived; accept it back from JSON (round trips) but never trust it.
-        if isinstance(data, dict) and "fingerprint" in data:
-            data = {k: v for k, v in data.items() if k != "fingerprint"}
-        return data
+        return without_key(data, "fingerprint")
 
     @model_validator(mode="after")
     def _lines_ordered(self) -> Finding:

@@ -29,7 +29,7 @@ from reviewbot.pipeline.prepare import Prepared, prepare
 from reviewbot.pipeline.review_deps import Ledger, ReviewDeps, Revision
 from reviewbot.pipeline.sessions import RevisionSessions, RevisionTree
 from reviewbot.pipeline.tools import AnalyzeCode, RunTests
-from reviewbot.settings import Settings
+from reviewbot.settings import Settings, read_named_file
 from sandbox import Backend, SandboxSpec
 from sandbox.archive import FileEntry, build_tar, extract_tar
 from sandbox.errors import ArchiveError, SandboxError, SandboxStartError
@@ -68,21 +68,17 @@ class Reviewer:
 DETERMINISTIC = Reviewer()
 
 
+#: The sandbox settings a SandboxSpec takes as they are.
+_SPEC_SETTINGS = {"image", "cpus", "memory_mb", "pids", "timeout_s", "runtime"}
+
+
 def sandbox_spec(settings: Settings) -> SandboxSpec:
     s = settings.sandbox
     ca = None
     if s.ca_bundle is not None:
-        try:
-            ca = s.ca_bundle.read_bytes()
-        except OSError as exc:
-            raise WorkspaceError(f"sandbox.ca_bundle {s.ca_bundle} cannot be read: {exc}") from exc
+        ca = read_named_file(s.ca_bundle, "sandbox.ca_bundle", error=WorkspaceError)
     return SandboxSpec(
-        image=s.image,
-        cpus=s.cpus,
-        memory_mb=s.memory_mb,
-        pids=s.pids,
-        timeout_s=s.timeout_s,
-        runtime=s.runtime,
+        **s.model_dump(include=_SPEC_SETTINGS),
         ca_bundle=ca,
         # room for one revision and what the install step adds (each revision has its own session)
         work_size_mb=max(SandboxSpec.work_size_mb, settings.max_repo_mb + 256),
@@ -139,6 +135,21 @@ def _open_backend(request: ReviewRequest, settings: Settings) -> tuple[Backend, 
         raise SandboxUnavailable(str(exc)) from exc
 
 
+#: What the tools see of the prepared change, as `prepare` made it.
+_FROM_PREPARED = (
+    "diff",
+    "diff_text",
+    "scoped",
+    "python_paths",
+    "base_paths",
+    "head_texts",
+    "base_texts",
+    "uses_ruff_format",
+    "has_ruff_config",
+    "lint",
+)
+
+
 def _deps(
     prepared: Prepared,
     settings: Settings,
@@ -148,22 +159,9 @@ def _deps(
     *,
     has_base: bool,
 ) -> ReviewDeps:
+    shared = {name: getattr(prepared, name) for name in _FROM_PREPARED}
     return ReviewDeps(
-        root=root,
-        sessions=sessions,
-        settings=settings,
-        diff=prepared.diff,
-        diff_text=prepared.diff_text,
-        scoped=prepared.scoped,
-        python_paths=prepared.python_paths,
-        base_paths=prepared.base_paths,
-        head_texts=prepared.head_texts,
-        base_texts=prepared.base_texts,
-        has_base=has_base,
-        uses_ruff_format=prepared.uses_ruff_format,
-        has_ruff_config=prepared.has_ruff_config,
-        ledger=ledger,
-        lint=prepared.lint,
+        root=root, sessions=sessions, settings=settings, ledger=ledger, has_base=has_base, **shared
     )
 
 

@@ -25,6 +25,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 import httpx
@@ -131,38 +132,30 @@ def server_message(response: httpx.Response) -> str:
     return json.dumps(body)[:300]
 
 
+@dataclass(kw_only=True, eq=False)
 class JsonPoster:
     """One provider's HTTP edge. `client` may be injected (tests, connection reuse); `sleep` and
     `clock` are injectable so retry tests do not wait."""
 
-    def __init__(
-        self,
-        *,
-        provider: str,
-        model: str,
-        timeout_s: float,
-        max_retries: int,
-        max_retry_wait_s: float,
-        secret: str | None = None,
-        client: httpx.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.provider = provider
-        self.model = model
-        self.timeout_s = timeout_s
-        self.max_retries = max_retries
-        self.max_retry_wait_s = max_retry_wait_s
-        self._secret = secret
-        self._sleep = sleep
-        self._clock = clock
-        self._client = client or httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)))
-        self.attempts = 0  # total HTTP attempts, for tests and benchmarks
+    provider: str
+    model: str
+    timeout_s: float
+    max_retries: int
+    max_retry_wait_s: float
+    secret: str | None = field(default=None, repr=False)
+    client: httpx.Client | None = field(default=None, repr=False)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    attempts: int = field(default=0, init=False)  # total HTTP attempts, for tests and benchmarks
+
+    def __post_init__(self) -> None:
+        timeout = httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0))
+        self._client = self.client or httpx.Client(timeout=timeout)
 
     def clean(self, text: str) -> str:
         """`text` without the key or any URL: safe for an error message."""
-        if self._secret:
-            text = text.replace(self._secret, "[REDACTED]")
+        if self.secret:
+            text = text.replace(self.secret, "[REDACTED]")
         return scrub_urls(text)
 
     def _wait(self, exc: _Retryable, attempt: int) -> float:
@@ -173,19 +166,19 @@ class JsonPoster:
     def post(
         self, url: str, headers: Mapping[str, str], body: Mapping[str, Any], *, timeout_s: float | None = None
     ) -> dict[str, Any]:
-        deadline = None if timeout_s is None else self._clock() + timeout_s
+        deadline = None if timeout_s is None else self.clock() + timeout_s
         timeouts = 0
         for attempt in range(1, self.max_retries + 2):
-            left = None if deadline is None else deadline - self._clock()
+            left = None if deadline is None else deadline - self.clock()
             try:
                 return self._once(url, headers, body, left)
             except _Retryable as exc:
                 timeouts += exc.timed_out
                 wait = self._wait(exc, attempt)
-                out_of_time = deadline is not None and deadline - self._clock() - wait < MIN_ATTEMPT_S
+                out_of_time = deadline is not None and deadline - self.clock() - wait < MIN_ATTEMPT_S
                 if attempt > self.max_retries or timeouts > MAX_TIMEOUT_RETRIES or out_of_time:
                     raise self._give_up(exc, attempt) from exc
-                self._sleep(wait)
+                self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _give_up(self, exc: _Retryable, attempts: int) -> ModelUnavailable:

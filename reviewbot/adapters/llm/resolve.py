@@ -36,6 +36,10 @@ def resolve_api_key(settings: LLMSettings, environ: Mapping[str, str]) -> str | 
     return None
 
 
+#: The LLM settings the HTTP edge takes as they are.
+_POSTER_SETTINGS = {"provider", "model", "timeout_s", "max_retries", "max_retry_wait_s"}
+
+
 def build_model(
     settings: LLMSettings,
     environ: Mapping[str, str],
@@ -60,14 +64,7 @@ def build_model(
             f"set REVIEWBOT_LLM_API_KEY or {CONVENTIONAL_KEY[settings.provider]}"
         )
     poster = JsonPoster(
-        provider=settings.provider,
-        model=settings.model,
-        timeout_s=settings.timeout_s,
-        max_retries=settings.max_retries,
-        max_retry_wait_s=settings.max_retry_wait_s,
-        secret=key,
-        client=client,
-        sleep=sleep,
+        **settings.model_dump(include=_POSTER_SETTINGS), secret=key, client=client, sleep=sleep
     )
     if settings.provider == "openai":
         return openai.OpenAIModel(

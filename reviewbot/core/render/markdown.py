@@ -119,9 +119,10 @@ def _closes(line: str, opened: re.Match[str] | None, fence: str) -> bool:
     )
 
 
-def _markers(text: str) -> list[str]:
-    """Fingerprints of the markers in `text`, in order, ignoring anything inside fenced code blocks."""
-    found: list[str] = []
+def _split_fenced(text: str) -> tuple[list[str], str | None]:
+    """The lines of `text` outside fenced code blocks (fence lines excluded), and the fence still
+    open at its end (or None)."""
+    prose: list[str] = []
     fence: str | None = None
     for line in text.splitlines():
         opened = _FENCE_OPEN.match(line)
@@ -129,10 +130,16 @@ def _markers(text: str) -> list[str]:
             if opened:
                 fence = opened.group(1)
                 continue
-            found += _MARKER.findall(line)
+            prose.append(line)
         elif _closes(line, opened, fence):
             fence = None
-    return found
+    return prose, fence
+
+
+def _markers(text: str) -> list[str]:
+    """Fingerprints of the markers in `text`, in order, ignoring anything inside fenced code blocks."""
+    prose, _ = _split_fenced(text)
+    return [marker for line in prose for marker in _MARKER.findall(line)]
 
 
 def parse_markers(text: str) -> set[str]:
@@ -245,17 +252,8 @@ def review_markdown(review: Review, placed: PlacedReview | None = None) -> str:
 
 def _open_blocks(text: str) -> tuple[str | None, int]:
     """The fence still open at the end of `text` (or None) and how many <details> are unclosed."""
-    fence: str | None = None
-    details = 0
-    for line in text.splitlines():
-        opened = _FENCE_OPEN.match(line)
-        if fence is None:
-            if opened:
-                fence = opened.group(1)
-                continue
-            details += line.count("<details>") - line.count("</details>")
-        elif _closes(line, opened, fence):
-            fence = None
+    prose, fence = _split_fenced(text)
+    details = sum(line.count("<details>") - line.count("</details>") for line in prose)
     return fence, max(0, details)
 
 
