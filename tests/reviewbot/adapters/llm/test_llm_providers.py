@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reviewbot.adapters.llm.http import JsonPoster
 from reviewbot.adapters.llm.model import (
     AssistantMessage,
     ContextLengthError,
@@ -225,3 +226,19 @@ def test_replay_mode_answers_recorded_exchanges_and_checks_requests(wire: str, t
     srv2 = LLMServer.replay(wire, path)  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match="differs from the recording"), srv2, pytest.raises(ModelError):
         make(srv2).request("s", [UserMessage("something else")], TOOLS, max_tokens=10)
+
+
+SECRET_KEY = "sk-repr-0123456789SECRET"
+
+
+def test_the_http_edge_keeps_its_key_out_of_its_repr() -> None:
+    poster = JsonPoster(
+        provider="openai", model="m", timeout_s=1.0, max_retries=0, max_retry_wait_s=0.0, secret=SECRET_KEY
+    )
+    try:
+        assert SECRET_KEY not in repr(poster) and "openai" in repr(poster)
+        assert (
+            poster.clean(f"echo {SECRET_KEY} from http://10.0.0.1/v1") == "echo [REDACTED] from [url removed]"
+        )
+    finally:
+        poster.close()
