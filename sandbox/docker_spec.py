@@ -19,6 +19,7 @@ TMP = "/tmp"  # noqa: S108 - the container's own private, size-capped tmpfs
 ENV_ROOT = "/env"  # where a cached test environment is mounted (read-only in review containers)
 PATH = "/work/.local/bin:/env/bin:/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 LABEL = "reviewbot.sandbox"
+_MB = 1024 * 1024
 LABEL_RUN, LABEL_OWNER, LABEL_EXPIRES, LABEL_ROLE = (
     "reviewbot.run",
     "reviewbot.owner",
@@ -93,6 +94,21 @@ def env_layer_mount(name: str, *, writable: bool) -> dict[str, Any]:
     return {"Target": ENV_ROOT, "Source": name, "Type": "volume", "ReadOnly": not writable}
 
 
+def resource_limits(spec: SandboxSpec) -> dict[str, Any]:
+    """Memory (no swap), processes, CPUs and the per-process limits of `spec`, as create() takes them."""
+    return {
+        "mem_limit": spec.memory_mb * _MB,  # 5: equal to memswap, else swap doubles it
+        "memswap_limit": spec.memory_mb * _MB,
+        "pids_limit": max(1, spec.pids),  # 5: 0 would silently mean unlimited
+        "nano_cpus": int(spec.cpus * 1_000_000_000),  # 5: must be an int
+        "ulimits": [
+            {"name": "nofile", "soft": spec.max_open_files, "hard": spec.max_open_files},
+            {"name": "fsize", "soft": spec.max_file_size_mb * _MB, "hard": spec.max_file_size_mb * _MB},
+            {"name": "core", "soft": 0, "hard": 0},
+        ],
+    }
+
+
 def container_kwargs(
     spec: SandboxSpec,
     *,
@@ -104,7 +120,6 @@ def container_kwargs(
 ) -> dict[str, Any]:
     """Arguments for `client.containers.create(**kwargs)`. `networked` is only for the install step;
     `env_writable` only for the container that builds `spec.env_layer`."""
-    mb = 1024 * 1024
     role = "install" if networked else "session"
     lab = labels(spec, run_id=run_id, owner=owner, now=now, role=role)
     mounts = [work_volume_mount(spec, lab)]
@@ -123,21 +138,13 @@ def container_kwargs(
         "read_only": True,  # 2
         "cap_drop": ["ALL"],  # 3
         "security_opt": ["no-new-privileges:true"],  # 3: must be a list
-        "mem_limit": spec.memory_mb * mb,  # 5: equal to memswap, else swap doubles it
-        "memswap_limit": spec.memory_mb * mb,
-        "pids_limit": max(1, spec.pids),  # 5: 0 would silently mean unlimited
-        "nano_cpus": int(spec.cpus * 1_000_000_000),  # 5: must be an int
-        "ulimits": [
-            {"name": "nofile", "soft": spec.max_open_files, "hard": spec.max_open_files},
-            {"name": "fsize", "soft": spec.max_file_size_mb * mb, "hard": spec.max_file_size_mb * mb},
-            {"name": "core", "soft": 0, "hard": 0},
-        ],
+        **resource_limits(spec),
         "tmpfs": {
             # `exec`: Docker's tmpfs default is noexec, and real test suites run helper scripts they
             # write under the temporary directory. noexec is not the isolation boundary here.
             TMP: f"rw,exec,nosuid,nodev,size={spec.tmp_size_mb}m,nr_inodes={spec.work_inodes},mode=1777",
         },
-        "shm_size": 16 * mb,
+        "shm_size": 16 * _MB,
         "mounts": mounts,
         "labels": lab,
         # 10: bound the daemon's disk; logs are never our result channel.

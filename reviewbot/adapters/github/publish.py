@@ -278,23 +278,34 @@ def _post_summary(
         return host.create_issue_comment(pr_number, text), "created"
 
 
+def _facts(head_sha: str, placed: PlacedReview, *, new: int, unique: int, folded: bool) -> SummaryFacts:
+    """The summary's counts for this push: a folded review carries its inline comments in its body."""
+    return SummaryFacts(
+        head_sha=head_sha,
+        new=new,
+        already_posted=unique - new,
+        inline=0 if folded else len(placed.inline),
+        file_level=len(placed.file_level),
+        in_body=len(placed.body) + (len(placed.inline) if folded else 0),
+    )
+
+
 def publish_review(
     host: CodeHost,
     pr_number: int,
-    outcome_review: Review,
+    review: Review,
     diff: Diff,
     settings: Settings,
     *,
     head_sha: str,
     identity: str,
 ) -> PublishResult:
-    """Post `outcome_review` (computed on `diff`, head `head_sha`) to PR `pr_number`, as `identity`
+    """Post `review` (computed on `diff`, head `head_sha`) to PR `pr_number`, as `identity`
     (the login the host's token posts as; only its earlier posts are trusted).
 
     Raises CodeHostAuthError when the token may not post the review or the summary (a fork's
     read-only token): the caller then reports locally. A missing permission for check runs and
     statuses only adds a note."""
-    review = outcome_review
     on_pr = _on_the_pr(host, pr_number, identity)
     unique = list({f.fingerprint: f for f in review.findings}.values())
     new = [f for f in unique if f.fingerprint not in on_pr.known]
@@ -310,14 +321,7 @@ def publish_review(
         )
 
     state = next_state(on_pr.previous, head_sha, unique)
-    facts = SummaryFacts(
-        head_sha=head_sha,
-        new=len(new),
-        already_posted=len(unique) - len(new),
-        inline=0 if folded else len(placed.inline),
-        file_level=len(placed.file_level),
-        in_body=len(placed.body) + (len(placed.inline) if folded else 0),
-    )
+    facts = _facts(head_sha, placed, new=len(new), unique=len(unique), folded=folded)
     summary = render_summary(review, state, facts)
     summary_id, action = _post_summary(host, pr_number, on_pr.summary, post_text(summary))
     check_id, status, n_annotations, notes = _publish_check(host, review, settings, summary, head_sha)

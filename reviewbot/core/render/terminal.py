@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import difflib
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console, OverflowMethod
 from rich.rule import Rule
 from rich.text import Text
 
 from reviewbot.core.finding import Finding, Severity
-from reviewbot.core.review import Review, RunStatus
+from reviewbot.core.review import Review, RunStatus, ToolRun
 from reviewbot.core.text import one_line, sanitize
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.NOTE: "bold cyan"}
@@ -152,6 +152,21 @@ def summary_line(review: Review) -> str:
     return text
 
 
+def _ran(runs: Sequence[ToolRun]) -> Text:
+    """One line: each tool run's name, status, time (and why, when it did not pass)."""
+    ran = Text("Ran: ")
+    for i, run in enumerate(runs):
+        label, style = RUN_STYLE[run.status]
+        ran.append(f"{one_line(run.name)} ")
+        ran.append(label, style=style)
+        ran.append(f" {run.duration_s:.1f}s")
+        if run.detail and run.status is not RunStatus.OK:
+            ran.append(f" ({one_line(run.detail)})", style="dim")
+        if i < len(runs) - 1:
+            ran.append(" | ")
+    return ran
+
+
 def render_terminal(
     review: Review, files: Mapping[str, str], *, width: int | None = None, color: bool = False
 ) -> str:
@@ -191,17 +206,7 @@ def render_terminal(
             console.print(Text(f"  {one_line(f.path) or '-'}: {one_line(f.message)}", style="dim"))
         console.print()
     if review.runs:
-        ran = Text("Ran: ")
-        for i, run in enumerate(review.runs):
-            label, style = RUN_STYLE[run.status]
-            ran.append(f"{one_line(run.name)} ")
-            ran.append(label, style=style)
-            ran.append(f" {run.duration_s:.1f}s")
-            if run.detail and run.status is not RunStatus.OK:
-                ran.append(f" ({one_line(run.detail)})", style="dim")
-            if i < len(review.runs) - 1:
-                ran.append(" | ")
-        console.print(ran)
+        console.print(_ran(review.runs))
     for item in review.skipped:
         console.print(Text(f"Skipped: {one_line(item)}", style="yellow"))
     for error in review.errors:
