@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from reviewbot.adapters.github.action import ActionOptions, run_action
 from tests.fakes.action_runner import parse_file_command
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 REF = re.compile(r"steps\.([\w-]+)\.outputs\.([\w-]+)")
 #: What the well-known actions used by action.yml set (their action.yml files).
 USES_OUTPUTS = {"actions/cache/restore": {"cache-hit", "cache-primary-key", "cache-matched-key"}}

@@ -33,7 +33,7 @@ from tests.fakes.github_server import FakeGitHub
 from tests.reviewbot.adapters.github.conftest import GitRepo
 from tests.reviewbot.adapters.github.test_action_e2e import BASE_APP, HEAD_APP, payload
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 BASE_IMAGE = os.environ.get("REVIEWBOT_SANDBOX_BASE_IMAGE", "reviewbot-base:bookworm")
 _HOST_ONLY = ("GITHUB_", "REVIEWBOT_", "RUNNER_", "VIRTUAL_ENV", "PYTHONPATH", "PYTEST_", "CI")
 
