@@ -135,21 +135,6 @@ def _open_backend(request: ReviewRequest, settings: Settings) -> tuple[Backend, 
         raise SandboxUnavailable(str(exc)) from exc
 
 
-#: What the tools see of the prepared change, as `prepare` made it.
-_FROM_PREPARED = (
-    "diff",
-    "diff_text",
-    "scoped",
-    "python_paths",
-    "base_paths",
-    "head_texts",
-    "base_texts",
-    "uses_ruff_format",
-    "has_ruff_config",
-    "lint",
-)
-
-
 def _deps(
     prepared: Prepared,
     settings: Settings,
@@ -159,9 +144,22 @@ def _deps(
     *,
     has_base: bool,
 ) -> ReviewDeps:
-    shared = {name: getattr(prepared, name) for name in _FROM_PREPARED}
     return ReviewDeps(
-        root=root, sessions=sessions, settings=settings, ledger=ledger, has_base=has_base, **shared
+        root=root,
+        sessions=sessions,
+        settings=settings,
+        ledger=ledger,
+        has_base=has_base,
+        diff=prepared.diff,
+        diff_text=prepared.diff_text,
+        scoped=prepared.scoped,
+        python_paths=prepared.python_paths,
+        base_paths=prepared.base_paths,
+        head_texts=prepared.head_texts,
+        base_texts=prepared.base_texts,
+        uses_ruff_format=prepared.uses_ruff_format,
+        has_ruff_config=prepared.has_ruff_config,
+        lint=prepared.lint,
     )
 
 
