@@ -381,9 +381,7 @@ class _Run(Generic[DepsT]):
         self.memory.record_action(
             action.name, _jsonable(action.args), outcome, iteration=iteration, duration_s=duration
         )
-        self.memory.observe(
-            action.name, output.text, ok=output.ok, iteration=iteration, data=output.data, value=output.value
-        )
+        self.memory.observe(action.name, output.text, ok=output.ok, iteration=iteration, value=output.value)
         for key, value in output.facts.items():  # learn
             self.memory.learn(key, value)
         self.last = LastCall(name=action.name, args=action.args, output=output, id=action.id)

@@ -32,7 +32,6 @@ class Observation(BaseModel):
     ok: bool
     text: str
     iteration: int = 0
-    data: JsonValue = None  # plain JSON result of a simple tool; not rendered into prompts
     value: SkipValidation[object] = None  # the tool's typed result (ToolOutput.value)
 
 
@@ -104,12 +103,9 @@ class Memory:
         *,
         ok: bool = True,
         iteration: int = 0,
-        data: JsonValue = None,
         value: object = None,
     ) -> Observation:
-        obs = Observation(
-            at=self.clock(), source=source, ok=ok, text=text, iteration=iteration, data=data, value=value
-        )
+        obs = Observation(at=self.clock(), source=source, ok=ok, text=text, iteration=iteration, value=value)
         self.observations.append(obs)
         self.prune()
         return obs

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reviewbot.agent.fsjail import PathRefused, looks_binary, open_file_in_root, read_capped
 from reviewbot.agent.repo_deps import RepoDeps
@@ -22,6 +24,18 @@ class ReadFileParams(BaseModel):
         if self.start_line is not None and self.end_line is not None and self.end_line < self.start_line:
             raise ValueError("end_line precedes start_line")
         return self
+
+
+@dataclass(frozen=True)
+class FileExcerpt:
+    """What `read_file` returns: lines `start_line`..`end_line` of `total_lines`, numbered."""
+
+    path: str
+    start_line: int
+    end_line: int
+    total_lines: int
+    content: str
+    truncated: bool
 
 
 class ReadFile(Tool[RepoDeps, ReadFileParams]):
@@ -50,7 +64,7 @@ class ReadFile(Tool[RepoDeps, ReadFileParams]):
         total = len(lines)
         start = params.start_line or 1
         if total == 0:
-            return ToolOutput.success(f"{params.path} is empty", _data(params.path, 0, 0, 0, "", False))
+            return ToolOutput.success(f"{params.path} is empty", FileExcerpt(params.path, 0, 0, 0, "", False))
         if start > total:
             raise ToolError(f"{params.path!r} has {total} lines; start_line {start} is past the end")
         end = min(params.end_line or total, total)
@@ -65,20 +79,9 @@ class ReadFile(Tool[RepoDeps, ReadFileParams]):
         if truncated:
             header += f" (truncated to {self.max_lines} lines; ask for a range to see more)"
         return ToolOutput.success(
-            f"{header}\n{numbered}", _data(params.path, start, end, total, numbered, truncated)
+            f"{header}\n{numbered}", FileExcerpt(params.path, start, end, total, numbered, truncated)
         )
 
 
 def _clip_line(line: str, limit: int) -> str:
     return line if len(line) <= limit else f"{line[:limit]}... [line truncated, {len(line)} chars]"
-
-
-def _data(path: str, start: int, end: int, total: int, content: str, truncated: bool) -> dict[str, JsonValue]:
-    return {
-        "path": path,
-        "start_line": start,
-        "end_line": end,
-        "total_lines": total,
-        "content": content,
-        "truncated": truncated,
-    }

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
 from reviewbot.agent.fsjail import WalkStats, looks_binary, open_walked, read_capped, walk_files
 from reviewbot.agent.repo_deps import RepoDeps
@@ -36,6 +37,24 @@ class SearchCodeParams(BaseModel):
     )
     ignore_case: bool = False
     max_matches: int = Field(default=50, ge=1, le=HARD_MAX_MATCHES)
+
+
+@dataclass(frozen=True)
+class Match:
+    path: str
+    line: int
+    text: str  # the line, stripped and clipped
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What `search_code` returns: the matching lines, whether the search stopped early, and what
+    it passed over (binary, too large, symlinks, unreadable)."""
+
+    matches: tuple[Match, ...]
+    truncated: bool
+    files_scanned: int
+    skipped: dict[str, int]
 
 
 class SearchCode(Tool[RepoDeps, SearchCodeParams]):
@@ -67,7 +86,7 @@ class SearchCode(Tool[RepoDeps, SearchCodeParams]):
         except re.error as exc:
             raise ToolError(f"invalid regular expression {params.pattern!r}: {exc}") from None
         stats = WalkStats()
-        matches: list[JsonValue] = []
+        matches: list[Match] = []
         lines_out: list[str] = []
         skipped = {"binary": 0, "too_large": 0}
         total_bytes = 0
@@ -95,7 +114,7 @@ class SearchCode(Tool[RepoDeps, SearchCodeParams]):
                 if not regex.search(line[: self.max_line_chars]):
                     continue
                 shown = line.strip()[: self.shown_line_chars]
-                matches.append({"path": rel, "line": lineno, "text": shown})
+                matches.append(Match(rel, lineno, shown))
                 lines_out.append(f"{rel}:{lineno}: {shown}")
                 if len(matches) >= params.max_matches:
                     stop = f"stopped at max_matches={params.max_matches}"
@@ -108,10 +127,10 @@ class SearchCode(Tool[RepoDeps, SearchCodeParams]):
         summary = f"{len(matches)} match(es) for {params.pattern!r}"
         if stop:
             summary += f" ({stop}; narrow the search with path_glob)"
-        data_out: dict[str, JsonValue] = {
-            "matches": matches,
-            "truncated": stop is not None,
-            "files_scanned": stats.files,
-            "skipped": {**skipped, "symlinks": stats.symlinks_skipped, "unreadable": stats.unreadable},
-        }
-        return ToolOutput.success("\n".join([summary, *lines_out]), data_out)
+        found = SearchResult(
+            tuple(matches),
+            truncated=stop is not None,
+            files_scanned=stats.files,
+            skipped={**skipped, "symlinks": stats.symlinks_skipped, "unreadable": stats.unreadable},
+        )
+        return ToolOutput.success("\n".join([summary, *lines_out]), found)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Generic, TypedDict, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, SkipValidation, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, ValidationError
 
 from reviewbot.errors import ToolError
 
@@ -57,9 +57,9 @@ class ToolOutput(BaseModel):
 
     `text` is a short, human/LLM-readable summary: it is what goes to logs and prompts (truncated),
     the only form of a result a model reads. `value` is the tool's typed result (a pydantic model
-    or a frozen dataclass: the `Report`, `pipeline.tools.AnalyzeResult`, ...) that policies read as
-    it is, never through JSON; `data` is the plain JSON result of the simple read-only tools;
-    `facts` are things learned that the loop stores in memory's knowledge.
+    or a frozen dataclass: the `Report`, `pipeline.tools.AnalyzeResult`, `read_file.FileExcerpt`,
+    ...) that policies and tests read as it is, never through JSON; `facts` are things learned that
+    the loop stores in memory's knowledge.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -67,24 +67,14 @@ class ToolOutput(BaseModel):
     ok: bool
     text: str
     value: SkipValidation[object] = None
-    data: JsonValue = None
     error: ToolErrorKind | None = None
     facts: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def success(
-        cls,
-        text: str,
-        data: JsonValue = None,
-        *,
-        value: object = None,
-        facts: Mapping[str, str] | None = None,
+        cls, text: str, value: object = None, *, facts: Mapping[str, str] | None = None
     ) -> ToolOutput:
-        return cls(ok=True, text=text, value=value, data=data, facts=dict(facts or {}))
-
-    def fields(self) -> dict[str, Any]:
-        """`data` as a dict (empty when it is not one): the usual shape of a simple tool's result."""
-        return dict(self.data) if isinstance(self.data, dict) else {}
+        return cls(ok=True, text=text, value=value, facts=dict(facts or {}))
 
     def typed(self, kind: type[T]) -> T | None:
         """The typed value when it is a `kind`, else None."""
@@ -92,14 +82,16 @@ class ToolOutput(BaseModel):
 
     @classmethod
     def failure(
-        cls,
-        text: str,
-        *,
-        kind: ToolErrorKind = ToolErrorKind.FAILED,
-        data: JsonValue = None,
-        value: object = None,
+        cls, text: str, *, kind: ToolErrorKind = ToolErrorKind.FAILED, value: object = None
     ) -> ToolOutput:
-        return cls(ok=False, text=text, value=value, data=data, error=kind)
+        return cls(ok=False, text=text, value=value, error=kind)
+
+
+@dataclass(frozen=True)
+class InvalidArguments:
+    """The typed value of an INVALID_ARGS failure: one `loc: message` line per validation error."""
+
+    errors: tuple[str, ...]
 
 
 class ToolCancelled(ToolError):
@@ -285,7 +277,7 @@ class ToolRegistry(Generic[DepsT]):
             return ToolOutput.failure(
                 f"invalid arguments for {name}: " + "; ".join(messages),
                 kind=ToolErrorKind.INVALID_ARGS,
-                data={"errors": list(messages)},
+                value=InvalidArguments(tuple(messages)),
             )
         limit = self.timeout_for(name)
         if timeout_s is not None:

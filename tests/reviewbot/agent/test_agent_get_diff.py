@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reviewbot.agent.get_diff import GetDiff
+from reviewbot.agent.get_diff import DiffView, GetDiff
 from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 from reviewbot.core.diff import parse_diff
@@ -40,9 +40,15 @@ def get_diff(ctx_deps: RepoContext, **args: Any) -> ToolOutput:
     return registry.call("get_diff", args, ToolContext(deps=ctx_deps))
 
 
+def view(out: ToolOutput) -> DiffView:
+    found = out.typed(DiffView)
+    assert found is not None, out.text
+    return found
+
+
 def statuses(out: ToolOutput) -> list[tuple[str, str]]:
     assert out.ok, out.text
-    return [(f["path"], f["status"]) for f in out.fields()["files"]]
+    return [(f.path, f.status) for f in view(out).files]
 
 
 EXPECTED = [("gone.py", "deleted"), ("keep.py", "modified"), ("moved to.py", "renamed"), ("new.py", "added")]
@@ -61,8 +67,8 @@ def test_lists_files_with_hunks(diff_repo: tuple[Path, str], parsed: bool) -> No
     root, text = diff_repo
     out = get_diff(RepoContext(root=root, diff_text=text, diff=parse_diff(text) if parsed else None))
     assert sorted(statuses(out)) == EXPECTED
-    keep = next(f for f in out.fields()["files"] if f["path"] == "keep.py")
-    assert [h["added_lines"] for h in keep["hunks"]] == [[3], [26]]
+    keep = next(f for f in view(out).files if f.path == "keep.py")
+    assert [h.added_lines for h in keep.hunks] == [(3,), (26,)]
 
 
 @pytest.mark.parametrize("parsed", [False, True])
@@ -90,8 +96,8 @@ def test_empty_diff_and_size_cap(diff_repo: tuple[Path, str]) -> None:
     out = ToolRegistry([GetDiff(max_chars=300)]).call(
         "get_diff", {}, ToolContext(deps=RepoContext(root=root, diff_text=text))
     )
-    assert out.fields()["truncated"] is True
-    assert len(out.fields()["diff"]) <= 300 and "truncated" in out.fields()["diff"]
+    assert view(out).truncated is True
+    assert len(view(out).diff) <= 300 and "truncated" in view(out).diff
 
 
 def test_quoted_names_binary_and_mode_only_changes_from_the_text(tmp_path: Path) -> None:

@@ -257,7 +257,7 @@ def test_memory_holds_context_actions_observations_and_learned_facts() -> None:
         (1, "echo", {"text": "first"}),
         (2, "echo", {"text": "second"}),
     ]
-    assert [o.data for o in mem.observations] == [{"n": 0}, {"n": 0}]
+    assert [o.value for o in mem.observations] == [{"n": 0}, {"n": 0}]
 
 
 def test_limits_from_settings() -> None:

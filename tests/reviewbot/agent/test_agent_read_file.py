@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reviewbot.agent.fsjail import open_file_in_root, read_capped
-from reviewbot.agent.read_file import ReadFile
+from reviewbot.agent.read_file import FileExcerpt, ReadFile
 from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 from reviewbot.errors import ToolError
@@ -50,7 +50,8 @@ def test_reads_numbered_lines(repo: Path) -> None:
     assert out.text.splitlines()[0] == "pkg/mod.py lines 1-10 of 10"
     assert out.text.splitlines()[1] == " 1| line 1"
     assert out.text.splitlines()[-1] == "10| line 10"
-    assert out.fields()["total_lines"] == 10
+    excerpt = out.typed(FileExcerpt)
+    assert excerpt is not None and excerpt.total_lines == 10
 
 
 def test_line_range(repo: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reviewbot.agent.repo_deps import RepoContext
-from reviewbot.agent.search_code import SearchCode, SearchCodeParams
+from reviewbot.agent.search_code import SearchCode, SearchCodeParams, SearchResult
 from reviewbot.agent.testing import FakeClock
 from reviewbot.agent.tools import ToolCancelled, ToolContext, ToolErrorKind, ToolOutput, ToolRegistry
 
@@ -32,9 +32,15 @@ def search(root: Path, tool: SearchCode | None = None, **args: Any) -> ToolOutpu
     return registry.call("search_code", args, ToolContext(deps=RepoContext(root=root)))
 
 
+def result(out: ToolOutput) -> SearchResult:
+    found = out.typed(SearchResult)
+    assert found is not None, out.text
+    return found
+
+
 def paths(out: ToolOutput) -> list[tuple[str, int]]:
     assert out.ok, out.text
-    return [(m["path"], m["line"]) for m in out.fields()["matches"]]
+    return [(m.path, m.line) for m in result(out).matches]
 
 
 def test_finds_matches_with_path_and_line(repo: Path) -> None:
@@ -56,7 +62,7 @@ def test_max_matches_truncates_and_says_so(repo: Path) -> None:
     (repo / "many.py").write_text("hit\n" * 100)
     out = search(repo, pattern="hit", max_matches=7)
     assert len(paths(out)) == 7
-    assert out.fields()["truncated"] is True
+    assert result(out).truncated is True
     assert "stopped at max_matches=7" in out.text
     too_many = search(repo, pattern="hit", max_matches=10_000)
     assert too_many.error is ToolErrorKind.INVALID_ARGS
@@ -75,7 +81,7 @@ def test_skips_binaries_large_files_symlinks_and_vcs(repo: Path, tmp_path: Path)
     (repo / "inner_link.py").symlink_to("src/app/db.py")  # even inside: each file is searched once
     out = search(repo, SearchCode(max_file_bytes=4096), pattern="execute")
     assert paths(out) == [("src/app/db.py", 2)]
-    assert out.fields()["skipped"] == {"binary": 1, "too_large": 1, "symlinks": 3, "unreadable": 0}
+    assert result(out).skipped == {"binary": 1, "too_large": 1, "symlinks": 3, "unreadable": 0}
     assert "leak" not in out.text and "token" not in out.text
 
 
@@ -88,7 +94,7 @@ def test_file_count_bound(repo: Path) -> None:
     for i in range(20):
         (repo / f"gen_{i:02d}.py").write_text("match\n")
     out = search(repo, SearchCode(max_files=5), pattern="match")
-    assert out.fields()["truncated"] is True
+    assert result(out).truncated is True
     assert "stopped after visiting 5 files" in out.text
     assert len(paths(out)) < 5
 

@@ -19,6 +19,7 @@ from reviewbot.agent.builtin_tools import builtin_tools
 from reviewbot.agent.repo_deps import RepoContext
 from reviewbot.agent.tools import (
     FunctionTool,
+    InvalidArguments,
     Tool,
     ToolContext,
     ToolErrorKind,
@@ -113,7 +114,7 @@ def test_report_schema_accepts_what_the_report_tool_accepts() -> None:
 def test_valid_call_runs_the_tool_with_validated_params() -> None:
     add = Add()
     out = ToolRegistry([add]).call("add", {"a": "2", "b": 3}, ctx())
-    assert out.ok and out.text == "5" and out.data == {"sum": 5}
+    assert out.ok and out.text == "5" and out.value == {"sum": 5}
     assert add.calls == [AddParams(a=2, b=3)]
 
 
@@ -133,7 +134,8 @@ def test_invalid_args_are_an_error_output_and_the_tool_does_not_run(
     assert not out.ok
     assert out.error is ToolErrorKind.INVALID_ARGS
     assert expected in out.text
-    assert any(expected in e for e in out.fields()["errors"])
+    invalid = out.typed(InvalidArguments)
+    assert invalid is not None and any(expected in e for e in invalid.errors)
     assert add.calls == []
 
 
