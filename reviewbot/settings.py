@@ -280,20 +280,6 @@ def _file_layers(
     return layers
 
 
-def config_from_files(
-    pyproject_text: str | None,
-    reviewbot_toml_text: str | None,
-    *,
-    pyproject_name: str = "pyproject.toml",
-    reviewbot_toml_name: str = ".reviewbot.toml",
-) -> dict[str, Any]:
-    """Parse `[tool.reviewbot]` of pyproject.toml and the whole of `.reviewbot.toml` (which wins)."""
-    layers = _file_layers(pyproject_text, reviewbot_toml_text, pyproject_name, reviewbot_toml_name)
-    if layers.problems:
-        raise ConfigError("invalid configuration", layers.problems)
-    return layers.values
-
-
 def _leaves(values: Mapping[str, Any], loc: Loc = ()) -> list[Loc]:
     out: list[Loc] = []
     for k, v in values.items():

@@ -25,7 +25,7 @@ from rq import Queue as RQQueue
 from rq import Retry, Worker, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry
 from rq.worker import BaseWorker
 
 from webhooks.errors import JobSuperseded, PermanentJobError, QueueUnavailable
@@ -159,9 +159,6 @@ class RedisQueue:
 
     def close(self) -> None:
         self.redis.close()
-
-    def canceled(self) -> list[str]:
-        return list(CanceledJobRegistry(queue=self.rq).get_job_ids())
 
 
 def _is_superseded(conn: redis.Redis, job: ReviewJob) -> bool:

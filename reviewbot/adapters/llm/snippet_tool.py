@@ -11,7 +11,7 @@ What the bot reports as evidence is the exit code and output it recorded, not th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,11 +24,6 @@ from sandbox.errors import SandboxError
 
 SNIPPET_DIR = ".reviewbot_snippets"
 TAIL_CHARS = 4000
-
-
-class SnippetDeps(Protocol):
-    @property
-    def session(self) -> Session: ...
 
 
 class RunSnippetParams(BaseModel):
