@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from reviewbot.adapters.git.workspace import GitWorkspace
 from reviewbot.adapters.github.identity import action_identity
 from reviewbot.adapters.github.port import CodeHost
 from reviewbot.adapters.github.publish import PublishResult, publish_review
 from reviewbot.adapters.github.pygithub_host import PyGithubHost
-from reviewbot.adapters.github.workspace import file_at
 from reviewbot.errors import ConfigError
 from reviewbot.pipeline.run import ReviewOutcome, ReviewRequest, run_review
 from reviewbot.policy_choice import PullRequestText, choose_reviewer
@@ -138,9 +138,12 @@ class PullReviewService:
         self.environ = environ
 
     def settings_at_base(self, checkout: Path, base_sha: str) -> Settings:
-        return self.config.settings(
-            file_at(checkout, base_sha, PYPROJECT), file_at(checkout, base_sha, self.config.config_path)
-        )
+        """The config files as the base revision has them, read in one pass; a path that is absent
+        there or not a regular file (a symlink's target is not configuration) counts as absent."""
+        names = [PYPROJECT, self.config.config_path]
+        entries = GitWorkspace(checkout).files_at(base_sha, names)
+        texts = {e.path: e.data.decode("utf-8", "replace") for e in entries if e.symlink_target is None}
+        return self.config.settings(texts.get(PYPROJECT), texts.get(self.config.config_path))
 
     def review(self, checkout: Path, pull: PullToReview) -> ReviewedPull:
         """Review `pull` in `checkout` (a git repository holding both commits)."""

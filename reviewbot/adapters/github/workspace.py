@@ -1,6 +1,6 @@
 """The Actions checkout as git data: make sure the PR's base and head commits are present (the
-default `actions/checkout` is a depth-1 clone of the merge commit), and read reviewbot's own
-config from the BASE revision, so a PR cannot change how it is reviewed.
+default `actions/checkout` is a depth-1 clone of the merge commit). The base revision's config is
+read by the pull-request review service, through `GitWorkspace`.
 
 Git runs hardened (`reviewbot.adapters.git.runner`): the checkout holds a stranger's files. The
 checkout's own remote and credentials (what `actions/checkout` configured) are what fetches use.
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.adapters.git.runner import GitError, run_git
-from reviewbot.adapters.git.workspace import GitWorkspace
 from reviewbot.errors import WorkspaceError
 
 
@@ -70,10 +69,3 @@ def ensure_commits(workspace: Path, base_sha: str, head_sha: str, *, remote: str
                 f"commit {sha} is not in the checkout and could not be fetched from {remote}"
             )
     return done
-
-
-def file_at(workspace: Path, rev: str, path: str) -> str | None:
-    """Text of the regular file `path` at `rev`; None if it is absent there or not a regular file (a
-    symlink's target is not configuration). Read by the one git reader, `GitWorkspace.read_at`."""
-    data = GitWorkspace(workspace).read_at(rev, path)
-    return None if data is None else data.decode("utf-8", "replace")
